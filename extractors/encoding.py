@@ -1,0 +1,62 @@
+"""Bytes → text for the text-like front ends (plain text, Markdown, HTML, crawled web text).
+
+Chinese government sites still serve GBK/GB2312 pages, often mislabelled, so the order is:
+a byte-order mark, then the charset the source declares, then strict UTF-8, then GB18030 (a
+superset of GBK and GB2312), and only then charset-normalizer's guess.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from extractors.errors import UnreadableDocument
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# Declared names that mean "some Chinese legacy charset": GB18030 decodes all of them.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn", "hz-gb-2312"}
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode `data`; `declared` is a charset named by the source (HTTP header or <meta>)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                break
+    for codec in _candidates(declared):
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    guessed = _guess(data)
+    if guessed is not None:
+        return guessed
+    raise UnreadableDocument("cannot decode the text (not UTF-8, GB18030 or a detectable charset)")
+
+
+def _candidates(declared: str | None) -> list[str]:
+    out: list[str] = []
+    if declared:
+        name = declared.strip().strip("\"'").lower()
+        out.append("gb18030" if name in _GB_FAMILY else name)
+    for codec in ("utf-8", "gb18030"):
+        if codec not in out:
+            out.append(codec)
+    return out
+
+
+def _guess(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - it is a pinned dependency
+        return None
+    best = from_bytes(data).best()
+    return str(best) if best is not None else None
