@@ -1,0 +1,241 @@
+"""HTML front end: a web page (as government sites publish reports) → Document.
+
+Charset: the bytes' BOM, then the page's own declaration (`<meta charset>` or the http-equiv
+Content-Type), decoded by `extractors.encoding.decode_text`. A page declared GB2312 or GBK is
+decoded as GB18030: sites declare GB2312 and then print characters only GBK/GB18030 have.
+
+Tables are expanded into their grid: every TableRow has `grid=True` and each Span its `col` and
+`colspan`. A cell spanning several rows (`rowspan`) is repeated, with the same `col`, in every row
+it covers, so the matcher sees `三、本年度办理结果` / `（三）不予公开` as the context of each of
+their rows. Layout tables (a page laid out in a table that holds the report tables) are walked
+like a `<div>`: only the innermost tables, the ones holding data, become table rows, and each
+once.
+
+`page` is the line of the HTML source the block starts on: a web page has no pages, and the line
+is what an auditor needs to find the cell again.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractors.document import Document, Paragraph, Span, TableRow
+from extractors.errors import UnreadableDocument
+
+# Elements that end a paragraph: text inside one is never run together with text outside it.
+_BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd section article header footer main nav aside "
+    "blockquote pre center form fieldset address figure figcaption caption tr td th thead tbody "
+    "tfoot table hr body html".split()
+)
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
+_GB_FAMILY = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb18030", "cp936", "euc-cn", "hz-gb-2312"}
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_WS = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset the page declares in its first 4 KB, normalised; GB2312/GBK → gb18030."""
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "replace").strip().lower()
+    if name in _GB_FAMILY:
+        return "gb18030"
+    return name
+
+
+def read(data: bytes, source: str) -> Document:
+    from extractors.encoding import decode_text
+
+    text = decode_text(data, declared_charset(data))
+    return read_text(text, source)
+
+
+def read_text(text: str, source: str) -> Document:
+    """Parse already decoded HTML (the crawler and tests may hold a str)."""
+    import lxml.etree
+    import lxml.html
+
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        raise UnreadableDocument(f"{source}: empty HTML page")
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise UnreadableDocument(f"{source}: not parseable as HTML: {exc}") from exc
+
+    title_el = root.find(".//title")
+    title = _clean(title_el.text_content()) if title_el is not None else None
+    for el in list(root.iter(*_DROP_TAGS)):
+        _drop_keep_tail(el)
+    for el in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
+        _drop_keep_tail(el)
+
+    doc = Document(source=source, format="html", title=title or None, pages=1)
+    _Walker(doc).walk(root)
+    return doc
+
+
+def _drop_keep_tail(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    prev = el.getprevious()
+    parent.remove(el)
+    if tail:
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def _clean(s: str) -> str:
+    return _WS.sub(" ", s).strip()
+
+
+def _tag(el) -> str:
+    t = el.tag
+    return t.lower() if isinstance(t, str) else ""
+
+
+def _has_nested_table(table) -> bool:
+    return any(True for _ in table.iterdescendants("table"))
+
+
+class _Walker:
+    """Walks the tree in document order, cutting paragraphs at block elements and <br>."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.buf: list[str] = []
+        self.buf_line: int | None = None
+        self.table_no = 0
+
+    def flush(self) -> None:
+        text = _clean("".join(self.buf))
+        if text:
+            self.doc.blocks.append(Paragraph(text=text, page=self.buf_line or 1))
+        self.buf = []
+        self.buf_line = None
+
+    def add(self, s: str | None, line: int | None) -> None:
+        if not s:
+            return
+        if self.buf_line is None and s.strip():
+            self.buf_line = line
+        self.buf.append(s)
+
+    def walk(self, el) -> None:
+        self._visit(el)
+        self.flush()
+
+    def _visit(self, el) -> None:
+        tag = _tag(el)
+        line = el.sourceline
+        if tag == "table" and not _has_nested_table(el):
+            self.flush()
+            self._emit_table(el)
+            self.add(el.tail, line)
+            return
+        if tag == "br":
+            self.flush()
+            self.add(el.tail, line)
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            self.flush()
+        self.add(el.text, line)
+        for child in el:
+            self._visit(child)
+        if block:
+            self.flush()
+        self.add(el.tail, line)
+
+    def _emit_table(self, table) -> None:
+        rows = _grid_rows(table)
+        if not rows:
+            return
+        self.table_no += 1
+        for line, spans in rows:
+            if any(s.text for s in spans):
+                self.doc.blocks.append(TableRow(cells=spans, page=line, table=self.table_no, grid=True))
+
+
+def _cell_text(cell) -> str:
+    """A cell's visible text; <br> and block children become a space (labels broken over lines)."""
+    parts: list[str] = []
+
+    def rec(el) -> None:
+        tag = _tag(el)
+        if tag in ("br",) or tag in _BLOCK_TAGS:
+            parts.append(" ")
+        if el.text:
+            parts.append(el.text)
+        for ch in el:
+            rec(ch)
+        if tag in _BLOCK_TAGS:
+            parts.append(" ")
+        if el.tail:
+            parts.append(el.tail)
+
+    if cell.text:
+        parts.append(cell.text)
+    for ch in cell:
+        rec(ch)
+    return _clean("".join(parts))
+
+
+def _span_attr(cell, name: str) -> int:
+    raw = (cell.get(name) or "1").strip()
+    m = re.match(r"\d+", raw)
+    n = int(m.group()) if m else 1
+    return max(n, 0)
+
+
+def _table_trs(table):
+    """The table's own rows in order (thead/tbody/tfoot included), not those of nested tables."""
+    for child in table:
+        tag = _tag(child)
+        if tag == "tr":
+            yield child
+        elif tag in ("thead", "tbody", "tfoot"):
+            for tr in child:
+                if _tag(tr) == "tr":
+                    yield tr
+
+
+def _grid_rows(table) -> list[tuple[int, list[Span]]]:
+    """The table as grid rows: spans placed by column, row-spanned cells repeated in each row."""
+    trs = list(_table_trs(table))
+    n_rows = len(trs)
+    # occupied[(r, c)] = the Span that covers that slot (its col is its leftmost column)
+    placed: dict[int, dict[int, Span]] = {r: {} for r in range(n_rows)}
+    taken: set[tuple[int, int]] = set()
+    for r, tr in enumerate(trs):
+        c = 0
+        for cell in tr:
+            if _tag(cell) not in ("td", "th"):
+                continue
+            while (r, c) in taken:
+                c += 1
+            colspan = max(_span_attr(cell, "colspan"), 1)
+            rowspan = _span_attr(cell, "rowspan")
+            if rowspan == 0:  # HTML: rowspan="0" spans to the end of the table section
+                rowspan = n_rows - r
+            rowspan = max(1, min(rowspan, n_rows - r))
+            text = _cell_text(cell)
+            for dr in range(rowspan):
+                placed[r + dr][c] = Span(text=text, col=c, colspan=colspan)
+                for dc in range(colspan):
+                    taken.add((r + dr, c + dc))
+            c += colspan
+    out = []
+    for r, tr in enumerate(trs):
+        spans = [placed[r][c] for c in sorted(placed[r])]
+        if spans:
+            out.append((tr.sourceline or 1, spans))
+    return out

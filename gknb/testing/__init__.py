@@ -1,0 +1,1 @@
+"""Test documents with known contents: synthetic reports (`synth`) and scanned twins (`scan`)."""
