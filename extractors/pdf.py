@@ -1,0 +1,404 @@
+"""PDF front end: a text PDF read by geometry into the intermediate `Document`.
+
+How a PDF is read, and why in this order:
+
+1. pypdfium2 opens it (errors here are the clear ones: corrupt, encrypted, no pages) and reads every
+   page's plain text. That is ~50× faster than pdfplumber and gives the paragraphs (metadata and
+   narrative) and tells which pages hold the national tables (their labels, from the template
+   catalog) and which pages have no usable text layer.
+2. Only the table pages are parsed with pdfplumber, by geometry: the ruling lines give the cells
+   (rowspans and colspans included), the characters (fake-bold doubles removed) are put into the
+   cell under their centre. Each grid row becomes a `TableRow` with `grid=True`: its label cells
+   first (group labels repeated on every row they cover), then its value cells, each `Span.col` the
+   column of the table's own grid, so value columns line up with the header rows above them.
+   A table cut by a page break continues on the next page with the same table number. Pages without
+   ruling lines fall back to columns rebuilt from the numbers' x-positions.
+3. Pages whose text layer is missing or unreadable (`(cid:NN)` glyphs, no Unicode map) go to OCR
+   (`extractors.ocr.ocr_pdf_pages`).
+
+Each page is closed as soon as it is read, so memory stays flat on long documents.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from extractors.document import Block, Document, Paragraph, Span, TableRow
+from extractors.errors import UnreadableDocument
+from extractors.pdf_grid import (
+    Grid,
+    borderless_grid,
+    chars_to_lines,
+    continue_grid,
+    dedupe_chars,
+    fill_grid,
+    full_width_text,
+    grid_from_cells,
+    is_narrative,
+    is_page_number,
+    is_value,
+    line_groups,
+)
+
+# A page whose text has this many distinct table labels holds (part of) the national tables.
+TABLE_PAGE_MIN_LABELS = 2
+# Labels shorter than this also occur in running text (行政复议, 总计) and do not mark a table page.
+MIN_FRAGMENT_LEN = 5
+# Fewer visible characters than this: the page has no text layer worth reading.
+MIN_TEXT_CHARS = 10
+
+
+@dataclass
+class PageText:
+    number: int  # 1-based
+    text: str
+    has_image: bool
+    has_text_objects: bool
+
+    @property
+    def readable(self) -> bool:
+        return text_is_readable(self.text)
+
+
+@dataclass
+class _PageBlocks:
+    """A page's blocks before the table rows are made (a later page may still finish a label)."""
+
+    number: int
+    items: list[tuple[float, object]] = field(default_factory=list)  # (top, Paragraph | (Grid, row))
+
+
+def read(data: bytes, source: str) -> Document:
+    """Read a PDF's bytes into a Document; raise UnreadableDocument when it cannot be read."""
+    if not data or not data.strip():
+        raise UnreadableDocument(f"{source}: empty file")
+    pages, title = _read_pdfium(data, source)
+    if not pages:
+        raise UnreadableDocument(f"{source}: PDF has no pages")
+    if not any(p.readable for p in pages) and not any(p.has_image or p.has_text_objects for p in pages):
+        raise UnreadableDocument(f"{source}: PDF has no text and no images (blank pages only)")
+
+    notes: list[str] = []
+    ocr_pages = [p.number for p in pages if not p.readable and (p.has_image or p.has_text_objects)]
+    table_pages = find_table_pages(pages)
+    parsed, cid_pages = _parse_table_pages(data, source, table_pages)
+    ocr_pages = sorted(set(ocr_pages) | set(cid_pages))
+
+    blocks_by_page: dict[int, list[Block]] = {}
+    for p in pages:
+        if p.number in parsed or p.number in ocr_pages or not p.readable:
+            continue
+        blocks_by_page[p.number] = _text_paragraphs(p.text, p.number)
+    blocks_by_page.update({n: blocks for n, blocks in _materialise(parsed).items() if n not in cid_pages})
+
+    if ocr_pages:
+        ocr_blocks = _ocr(data, ocr_pages, source, have_text=any(blocks_by_page.values()), notes=notes)
+        _renumber_tables(ocr_blocks, start=1 + max(
+            (b.table for bs in blocks_by_page.values() for b in bs if isinstance(b, TableRow)), default=0))
+        for block in ocr_blocks:
+            blocks_by_page.setdefault(block.page, []).append(block)
+
+    blocks = [b for n in sorted(blocks_by_page) for b in blocks_by_page[n]]
+    if not any((b.text if isinstance(b, Paragraph) else "".join(b.texts)).strip() for b in blocks):
+        raise UnreadableDocument(f"{source}: no text layer, and OCR found no text")
+    return Document(source=source, format="pdf", blocks=blocks, pages=len(pages), title=title, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# pypdfium2: open, plain text, what each page holds
+
+
+def _read_pdfium(data: bytes, source: str) -> tuple[list[PageText], str | None]:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise UnreadableDocument(f"{source}: encrypted PDF (a password is needed to open it)") from exc
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            raise UnreadableDocument(f"{source}: encrypted PDF (unsupported security handler)") from exc
+        raise UnreadableDocument(f"{source}: corrupt PDF ({exc})") from exc
+    try:
+        title = None
+        try:
+            raw_title = (doc.get_metadata_dict().get("Title") or "").strip()
+            # Only a title that reads like a report title; "Microsoft Word - 1.docx" is noise.
+            if "报告" in raw_title:
+                title = raw_title
+        except Exception:  # metadata is optional; a broken Info dictionary must not stop the read
+            pass
+        pages = []
+        for i in range(len(doc)):
+            page = doc[i]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_range()
+                finally:
+                    textpage.close()
+                has_image = has_text = False
+                if not text_is_readable(text):  # only then does it matter what the page is made of
+                    has_image = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                    has_text = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT)
+            finally:
+                page.close()
+            pages.append(PageText(i + 1, text, has_image, has_text))
+        return pages, title
+    except pdfium.PdfiumError as exc:
+        raise UnreadableDocument(f"{source}: corrupt PDF ({exc})") from exc
+    finally:
+        doc.close()
+
+
+def _has_objects(page, kind: int) -> bool:
+    for _ in page.get_objects(filter=(kind,), max_depth=2):
+        return True
+    return False
+
+
+def text_is_readable(text: str) -> bool:
+    """Whether a page's extracted text is real text rather than an empty or garbled layer.
+
+    Garbled layers (fonts without a Unicode map) come out as private-use, replacement or control
+    characters, or as Latin letters where a Chinese report must have Chinese.
+    """
+    visible = [ch for ch in text if not ch.isspace()]
+    if len(visible) < MIN_TEXT_CHARS:
+        return False
+    bad = sum(1 for ch in visible if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cc", "Cs"))
+    if bad / len(visible) > 0.2:
+        return False
+    cjk = sum(1 for ch in visible if "\u4e00" <= ch <= "\u9fff")
+    return not (len(visible) >= 40 and cjk / len(visible) < 0.05)
+
+
+@lru_cache(maxsize=1)
+def table_fragments() -> frozenset[str]:
+    """Label fragments that mark a page holding the national tables, from the template catalog."""
+    from gknb.catalog import load_catalog
+    from extractors.pdf_grid import ENUMERATOR_RE
+
+    out = set()
+    for cell in load_catalog().cells:
+        for label in (cell.row_label, cell.col_label):
+            for part in re.split(r"[\s（）()]+", label):
+                part = ENUMERATOR_RE.sub("", part)
+                if len(part) >= MIN_FRAGMENT_LEN:
+                    out.add(part)
+    return frozenset(out)
+
+
+def find_table_pages(pages: list[PageText]) -> list[int]:
+    """Readable pages holding table labels, and every page between the first and the last of them
+    (a page in the middle of a table may hold only numbers and short labels)."""
+    fragments = table_fragments()
+    marked = []
+    for p in pages:
+        if not p.readable:
+            continue
+        flat = re.sub(r"\s+", "", p.text)
+        if sum(1 for f in fragments if f in flat) >= TABLE_PAGE_MIN_LABELS:
+            marked.append(p.number)
+    if not marked:
+        return []
+    readable = {p.number for p in pages if p.readable}
+    return [n for n in range(marked[0], marked[-1] + 1) if n in readable]
+
+
+def _text_paragraphs(text: str, page: int) -> list[Block]:
+    out: list[Block] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.strip()
+        if line and not is_page_number(line):
+            out.append(Paragraph(text=line, page=page))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# pdfplumber: the table pages by geometry
+
+
+def _parse_table_pages(data: bytes, source: str, numbers: list[int]) -> tuple[list[_PageBlocks], list[int]]:
+    """Parse the table pages; return their pending blocks and the pages whose glyphs are (cid:NN)."""
+    if not numbers:
+        return [], []
+    import pdfplumber
+
+    out: list[_PageBlocks] = []
+    cid_pages: list[int] = []
+    state = _TableState()
+    try:
+        with pdfplumber.open(io.BytesIO(data), pages=numbers) as pdf:
+            for page in pdf.pages:
+                try:
+                    blocks = _parse_page(page, state)
+                finally:
+                    page.close()  # pdfplumber caches every object of a page until closed
+                if blocks is None:
+                    cid_pages.append(page.page_number)
+                    state.last_grid = None
+                else:
+                    out.append(blocks)
+    except UnreadableDocument:
+        raise
+    except Exception as exc:  # pdfminer raises many kinds on damaged content streams
+        raise UnreadableDocument(f"{source}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+    return out, cid_pages
+
+
+@dataclass
+class _TableState:
+    """What a page needs to know about the one before it."""
+
+    next_table: int = 1
+    last_grid: Grid | None = None  # the previous page's last table, if nothing followed it
+
+
+def _parse_page(page, state: _TableState) -> _PageBlocks | None:
+    number = page.page_number
+    # Fake bold prints each character twice, a hair apart: keep one (pdfplumber's
+    # `page.dedupe_chars()` does the same, ten times slower).
+    chars = dedupe_chars(page.chars)
+    if any(c["text"].startswith("(cid:") for c in chars):
+        return None
+    grids = []
+    for table in page.find_tables():
+        grid = grid_from_cells(number, list(table.cells))
+        if grid is not None:
+            grids.append(grid)
+    grids.sort(key=lambda g: g.top)
+    outside = chars
+    for grid in grids:
+        outside = fill_grid(grid, outside)
+    grids = [g for g in grids if any(c.text for c in g.cells)]
+
+    result = _PageBlocks(number)
+    text_lines = [ln for ln in chars_to_lines(outside) if not is_page_number(ln.text)]
+    table_grids = [g for g in grids if not is_narrative(g)]
+    if not table_grids:
+        # No ruled table: rebuild one from the numbers' positions if the page has them.
+        grid = _borderless(number, outside)
+        if grid is not None:
+            table_grids = [grid]
+            text_lines = [ln for ln in text_lines if not grid.contains((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2)]
+
+    for grid in grids:
+        if grid in table_grids:
+            continue
+        for r in range(grid.nrows):  # ruled running text: its lines are paragraphs
+            text = " ".join(c.text for c in grid.row_cells(r) if c.text and c.r0 == r)
+            if text:
+                result.items.append((grid.ys[r], Paragraph(text=text, page=number)))
+    for line in text_lines:
+        result.items.append((line.top, Paragraph(text=line.text, page=number)))
+
+    for i, grid in enumerate(table_grids):
+        nothing_above = not any(ln.bottom <= grid.top for ln in text_lines)
+        if i == 0 and nothing_above and state.last_grid is not None and continue_grid(state.last_grid, grid):
+            pass
+        else:
+            grid.table = state.next_table
+            state.next_table += 1
+        for r in range(grid.nrows):
+            heading = full_width_text(grid, r)
+            if heading is not None:
+                result.items.append((grid.ys[r], Paragraph(text=heading, page=number)))
+            else:
+                result.items.append((grid.ys[r], (grid, r)))
+    if table_grids:
+        last = table_grids[-1]
+        nothing_below = not any(ln.top >= last.bottom for ln in text_lines)
+        state.last_grid = last if nothing_below else None
+    else:
+        state.last_grid = None
+    result.items.sort(key=lambda item: item[0])
+    return result
+
+
+def _borderless(number: int, chars: list[dict]) -> Grid | None:
+    """The table region of a page without ruling lines: the run of lines that end in values."""
+    groups = line_groups(chars)
+    if not groups:
+        return None
+    lines = chars_to_lines(chars)  # same grouping, same order
+    ends_in_value = [bool(ln.text.split()) and is_value(ln.text.split()[-1]) and len(ln.text.split()) > 1 for ln in lines]
+    idx = [i for i, v in enumerate(ends_in_value) if v]
+    if len(idx) < 2:
+        return None
+    first, last = idx[0], idx[-1]
+    # Header lines just above the first value line: short lines that are not running text.
+    while first > 0 and not lines[first - 1].text.endswith(("。", "：", ":")) and first > idx[0] - 4:
+        if is_page_number(lines[first - 1].text):
+            break
+        first -= 1
+    region = [g for g in groups[first:last + 1] if not is_page_number("".join(c["text"] for c in g))]
+    return borderless_grid(number, region)
+
+
+def _materialise(parsed: list[_PageBlocks]) -> dict[int, list[Block]]:
+    """Pending items → blocks, once every page is read (a label cut by a page break is whole now)."""
+    out: dict[int, list[Block]] = {}
+    for pb in parsed:
+        blocks: list[Block] = []
+        for _, item in pb.items:
+            if isinstance(item, Paragraph):
+                blocks.append(item)
+                continue
+            grid, r = item
+            row = _table_row(grid, r)
+            if row is not None:
+                blocks.append(row)
+        out[pb.number] = blocks
+    return out
+
+
+def _table_row(grid: Grid, r: int) -> TableRow | None:
+    """Row band r of a grid as a TableRow: every cell covering it, left to right.
+
+    A label cell spanning several rows (a group label: 三、本年度办理结果, （三）不予公开, or a
+    stacked header) is repeated on each row it covers, so every row carries its whole label path;
+    a value spanning rows is given once, on its first row.
+    """
+    spans = []
+    for cell in grid.row_cells(r):
+        if not cell.text or (cell.r0 != r and not cell.is_label):
+            continue
+        spans.append(Span(text=cell.text, col=cell.c0, colspan=cell.c1 - cell.c0,
+                          x0=round(cell.x0, 1), x1=round(cell.x1, 1)))
+    if not spans:
+        return None
+    return TableRow(cells=spans, page=grid.page, table=grid.table, grid=True)
+
+
+# --------------------------------------------------------------------------------------------
+# OCR of pages without a usable text layer
+
+
+def _ocr(data: bytes, numbers: list[int], source: str, *, have_text: bool, notes: list[str]) -> list[Block]:
+    pages = ", ".join(str(n) for n in numbers)
+    try:
+        from extractors.ocr import ocr_pdf_pages
+    except ImportError:
+        if have_text:
+            notes.append(f"pages {pages}: no text layer and no OCR available; not read")
+            return []
+        raise UnreadableDocument(f"{source}: no text layer (pages {pages}) and OCR is not available") from None
+    return list(ocr_pdf_pages(data, numbers, source))
+
+
+def _renumber_tables(blocks: list[Block], start: int) -> None:
+    """OCR numbers its tables from 1 too; move them after the text pages' tables."""
+    mapping: dict[int, int] = {}
+    for b in blocks:
+        if isinstance(b, TableRow):
+            b.table = mapping.setdefault(b.table, start + len(mapping))
+
+
+__all__ = ["read", "find_table_pages", "text_is_readable"]

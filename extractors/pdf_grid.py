@@ -1,0 +1,401 @@
+"""Geometry of one PDF page: characters and ruling lines → grids of cells → table rows.
+
+The PDF front end (`extractors/pdf.py`) hands this module the deduplicated characters of a page
+that holds tables, with pdfplumber's ruled-table finder's cells, and gets back:
+
+- `Grid`: one ruled table as row bands × column bands, each cell with its text and its extent
+  (rowspans and colspans included), so a label printed over two or three lines stays one cell and a
+  vertical group label (三、本年度办理结果 printed one character per line) is one cell spanning
+  many rows;
+- `text_lines`: the page's text outside the tables, as lines (for paragraphs);
+- `borderless_grid`: where a page has table labels but no ruling lines, a grid rebuilt from the
+  x-positions of the numbers (columns) and the lines (rows).
+
+Nothing here knows the national templates; it only knows tables.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+# A printed number (count, signed count, amount) and the words reports print instead of one.
+NUMBER_RE = re.compile(r"^[-−－+]?\d[\d,，]*(?:[.．]\d+)?(?:万?元)?$")
+NIL_WORDS = {"无", "/", "／", "-", "－", "—", "——", "–", "\\"}
+# An enumerator opening a label: 一、 （三） (三) 1. 1、 ３．
+ENUMERATOR_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.．、])")
+# A page number line: - 3 -, —3—, 第 3 页, 3/6.
+PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_SPACE_NEAR_WIDE_RE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+
+SNAP = 2.0  # points: cell edges closer than this are the same grid line
+
+
+def is_number(text: str) -> bool:
+    return bool(NUMBER_RE.match(text.replace(" ", "")))
+
+
+def is_value(text: str) -> bool:
+    """A cell that holds a value (a number or a word printed instead of one), not a label."""
+    t = text.strip()
+    return is_number(t) or t in NIL_WORDS
+
+
+def is_page_number(text: str) -> bool:
+    return bool(PAGE_NUMBER_RE.match(text))
+
+
+def normalize_label(text: str) -> str:
+    """Lines of a cell joined; spaces inside Chinese text dropped (`总 计`, `商 业 企\\n业`)."""
+    joined = "".join(line.strip() for line in text.split("\n"))
+    return _SPACE_NEAR_WIDE_RE.sub("", joined).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# characters → lines
+
+
+def dedupe_chars(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
+    """Visible characters with fake-bold doubles removed: the same glyph, same font size, drawn
+    again within `tolerance` points (pdfplumber's `dedupe_chars` rule)."""
+    kept: list[dict] = []
+    buckets: dict[tuple, list[dict]] = {}
+    for ch in chars:
+        text = ch["text"]
+        if not text.strip():
+            continue
+        key = (text, round(ch.get("size") or 0, 1))
+        x, y = ch["x0"], ch["top"]
+        near = buckets.setdefault(key, [])
+        if any(abs(o["x0"] - x) <= tolerance and abs(o["top"] - y) <= tolerance for o in near):
+            continue
+        near.append(ch)
+        kept.append(ch)
+    return kept
+
+
+@dataclass
+class Line:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+
+def line_groups(chars: list[dict]) -> list[list[dict]]:
+    """Characters grouped into lines by vertical overlap, top to bottom, each left to right."""
+    rows: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        if not ch["text"].strip():
+            continue
+        mid = (ch["top"] + ch["bottom"]) / 2
+        if rows:
+            last = rows[-1]
+            top = min(c["top"] for c in last)
+            bottom = max(c["bottom"] for c in last)
+            if top - 0.5 <= mid <= bottom + 0.5:
+                last.append(ch)
+                continue
+        rows.append([ch])
+    for row in rows:
+        row.sort(key=lambda c: c["x0"])
+    return rows
+
+
+def chars_to_lines(chars: list[dict]) -> list[Line]:
+    """Characters as lines of text (see `line_groups`).
+
+    A gap wider than a third of the character size becomes a space, so `2023 年` keeps its space
+    and `10 1 0` stays three numbers in borderless tables.
+    """
+    rows = line_groups(chars)
+    lines = []
+    for row in rows:
+        parts = [row[0]["text"]]
+        for prev, ch in zip(row, row[1:]):
+            size = max(ch.get("size") or 0, ch["x1"] - ch["x0"], 1.0)
+            if ch["x0"] - prev["x1"] > size / 3:
+                parts.append(" ")
+            parts.append(ch["text"])
+        lines.append(Line(
+            text="".join(parts),
+            x0=min(c["x0"] for c in row), x1=max(c["x1"] for c in row),
+            top=min(c["top"] for c in row), bottom=max(c["bottom"] for c in row),
+        ))
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# ruled tables → grids
+
+
+@dataclass(eq=False)
+class GridCell:
+    r0: int
+    r1: int  # exclusive
+    c0: int
+    c1: int  # exclusive
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    chars: list[dict] = field(default_factory=list)
+    text: str = ""
+    lines: int = 0
+
+    @property
+    def is_label(self) -> bool:
+        return bool(self.text) and not is_value(self.text)
+
+
+@dataclass(eq=False)
+class Grid:
+    page: int
+    xs: list[float]  # column boundaries, left to right (len = columns + 1)
+    ys: list[float]  # row boundaries, top to bottom (len = rows + 1)
+    cells: list[GridCell]
+    ruled: bool = True
+    table: int = 0  # document-wide table number, set by the caller
+    slots: dict[tuple[int, int], GridCell] = field(default_factory=dict)
+
+    @property
+    def ncols(self) -> int:
+        return len(self.xs) - 1
+
+    @property
+    def nrows(self) -> int:
+        return len(self.ys) - 1
+
+    @property
+    def top(self) -> float:
+        return self.ys[0]
+
+    @property
+    def bottom(self) -> float:
+        return self.ys[-1]
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.xs[0] - 1 <= x <= self.xs[-1] + 1 and self.ys[0] - 1 <= y <= self.ys[-1] + 1
+
+    def row_cells(self, r: int) -> list[GridCell]:
+        """The distinct cells covering row band r, left to right."""
+        seen: list[GridCell] = []
+        for c in range(self.ncols):
+            cell = self.slots.get((r, c))
+            if cell is not None and (not seen or seen[-1] is not cell):
+                seen.append(cell)
+        return seen
+
+    def cell_at(self, r: int, c: int) -> GridCell | None:
+        return self.slots.get((r, c))
+
+
+def _cluster(values: list[float], tol: float = SNAP) -> list[float]:
+    """Sorted representatives of values closer than `tol` to each other."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+def _index(bounds: list[float], v: float) -> int:
+    """Index of the boundary nearest v."""
+    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+
+
+def grid_from_cells(page: int, bboxes: list[tuple[float, float, float, float]]) -> Grid | None:
+    """A grid from a ruled table's cell boxes (x0, top, x1, bottom), rowspans and colspans kept."""
+    if not bboxes:
+        return None
+    xs = _cluster([b[0] for b in bboxes] + [b[2] for b in bboxes])
+    ys = _cluster([b[1] for b in bboxes] + [b[3] for b in bboxes])
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+    grid = Grid(page=page, xs=xs, ys=ys, cells=[])
+    for x0, top, x1, bottom in bboxes:
+        c0, c1 = _index(xs, x0), _index(xs, x1)
+        r0, r1 = _index(ys, top), _index(ys, bottom)
+        if c1 <= c0 or r1 <= r0:
+            continue
+        cell = GridCell(r0, r1, c0, c1, x0, top, x1, bottom)
+        grid.cells.append(cell)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                grid.slots.setdefault((r, c), cell)
+    return grid
+
+
+def fill_grid(grid: Grid, chars: list[dict]) -> list[dict]:
+    """Put each character into the cell under its centre; return the characters outside the grid.
+
+    A character inside the table's frame where the ruling has no cell (a missing edge) gets a
+    one-slot cell of its own, so no printed text is lost.
+    """
+    outside = []
+    for ch in chars:
+        cx = (ch["x0"] + ch["x1"]) / 2
+        cy = (ch["top"] + ch["bottom"]) / 2
+        if not grid.contains(cx, cy):
+            outside.append(ch)
+            continue
+        c = min(max(bisect_right(grid.xs, cx) - 1, 0), grid.ncols - 1)
+        r = min(max(bisect_right(grid.ys, cy) - 1, 0), grid.nrows - 1)
+        cell = grid.slots.get((r, c))
+        if cell is None:
+            cell = GridCell(r, r + 1, c, c + 1, grid.xs[c], grid.ys[r], grid.xs[c + 1], grid.ys[r + 1])
+            grid.cells.append(cell)
+            grid.slots[(r, c)] = cell
+        cell.chars.append(ch)
+    for cell in grid.cells:
+        lines = chars_to_lines(cell.chars)
+        cell.lines = len(lines)
+        cell.text = normalize_label("\n".join(line.text for line in lines))
+        cell.chars = []  # the text is all we keep: memory stays flat over long documents
+    return outside
+
+
+def is_narrative(grid: Grid) -> bool:
+    """A 'table' that is only ruled running text (some word processors rule every text line)."""
+    if grid.ncols < 2:
+        return True
+    return all(len([c for c in grid.row_cells(r) if c.text]) <= 1 for r in range(grid.nrows))
+
+
+def full_width_text(grid: Grid, r: int) -> str | None:
+    """The text of row r when one cell spanning the whole table holds all of it (a heading or a
+    ruled line of running text inside the table's frame)."""
+    cells = [c for c in grid.row_cells(r) if c.text]
+    if len(cells) == 1 and cells[0].c0 == 0 and cells[0].c1 == grid.ncols and cells[0].r0 == r:
+        return cells[0].text
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# a table continued on the next page
+
+
+def _group_cells_open_at_end(grid: Grid) -> dict[int, GridCell]:
+    """Label cells covering the table's last row with another label to their right: the group
+    labels (三、本年度办理结果, （四）无法提供) a continuation on the next page still belongs to."""
+    r = grid.nrows - 1
+    cells = grid.row_cells(r)
+    out: dict[int, GridCell] = {}
+    for i, cell in enumerate(cells):
+        if cell.is_label and any(other.is_label for other in cells[i + 1:]):
+            out[cell.c0] = cell
+    return out
+
+
+def continue_grid(prev: Grid, grid: Grid) -> bool:
+    """Join `grid` (top of a page) to `prev` (bottom of the previous page) when its columns match.
+
+    Group labels still open at the foot of `prev` carry over: an empty group cell at the top of
+    `grid` takes the label, and a label cut by the page break (`（四）无` / `法提供`) is joined on
+    both pages. Returns False (and changes nothing) when the columns do not match.
+    """
+    if prev.ncols != grid.ncols:
+        return False
+    width_prev = prev.xs[-1] - prev.xs[0]
+    width = grid.xs[-1] - grid.xs[0]
+    # Same column layout: boundaries at the same relative places (pages may shift a table a little).
+    for a, b in zip(prev.xs, grid.xs):
+        if abs((a - prev.xs[0]) / width_prev - (b - grid.xs[0]) / width) > 0.02:
+            return False
+    grid.table = prev.table
+    for c0, group in _group_cells_open_at_end(prev).items():
+        cell = grid.cell_at(0, c0)
+        if cell is None or cell.c0 != c0:
+            continue
+        if not cell.text:
+            cell.text = group.text
+        elif cell.is_label and not ENUMERATOR_RE.match(cell.text):
+            joined = group.text + cell.text
+            group.text = joined
+            cell.text = joined
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# borderless tables
+
+
+def borderless_grid(page: int, lines_chars: list[list[dict]]) -> Grid | None:
+    """A grid for a table printed without ruling lines, from its lines' characters.
+
+    Columns: the x-extents of the numbers, clustered across the lines that hold numbers; the label
+    column is everything left of the first number column. Rows: each line with numbers is a row;
+    a line without numbers (a wrapped label) joins the nearest row with numbers, or stands as a
+    header row above the first one.
+    """
+    tokens_by_line = [_tokens(chars) for chars in lines_chars]
+    number_boxes = [(t[1], t[2]) for toks in tokens_by_line for t in toks if is_value(t[0])]
+    if len(number_boxes) < 4:
+        return None
+    # Column bands: overlapping number extents merge into one column.
+    bands: list[list[float]] = []
+    for x0, x1 in sorted(number_boxes):
+        if bands and x0 <= bands[-1][1] + 1.5:
+            bands[-1][1] = max(bands[-1][1], x1)
+        else:
+            bands.append([x0, x1])
+    first_value_x = bands[0][0]
+    # Boundaries halfway between bands; the label column from the table's left edge.
+    left = min(ch["x0"] for chars in lines_chars for ch in chars) - 1
+    right = max(ch["x1"] for chars in lines_chars for ch in chars) + 1
+    xs = [left]
+    for a, b in zip(bands, bands[1:]):
+        xs.append((a[1] + b[0]) / 2)
+    xs.insert(1, first_value_x - 2)
+    xs.append(right)
+    xs = sorted(set(xs))
+    cells: list[GridCell] = []
+    grid = Grid(page=page, xs=xs, ys=[], cells=cells, ruled=False)
+    rows: list[tuple[float, float, list[tuple[str, float, float]]]] = []
+    for chars, toks in zip(lines_chars, tokens_by_line):
+        top = min(ch["top"] for ch in chars)
+        bottom = max(ch["bottom"] for ch in chars)
+        rows.append((top, bottom, toks))
+    value_rows = [i for i, (_, _, toks) in enumerate(rows) if any(is_value(t[0]) and t[1] >= first_value_x - 2 for t in toks)]
+    if not value_rows:
+        return None
+    # Label-only lines below the first value row join the nearest value row (vertical centres).
+    owner: dict[int, int] = {}
+    for i, (top, bottom, toks) in enumerate(rows):
+        if i in value_rows or i < value_rows[0]:
+            owner[i] = i
+            continue
+        mid = (top + bottom) / 2
+        owner[i] = min(value_rows, key=lambda j: abs((rows[j][0] + rows[j][1]) / 2 - mid))
+    ordered = sorted(set(owner.values()))
+    grid.ys = [rows[i][0] for i in ordered] + [max(r[1] for r in rows)]
+    for ri, lead in enumerate(ordered):
+        members = [i for i in range(len(rows)) if owner[i] == lead]
+        by_col: dict[int, list[str]] = {}
+        for i in members:
+            for text, x0, x1 in rows[i][2]:
+                c = min(max(bisect_right(xs, (x0 + x1) / 2) - 1, 0), len(xs) - 2)
+                by_col.setdefault(c, []).append(text)
+        for c, texts in sorted(by_col.items()):
+            cell = GridCell(ri, ri + 1, c, c + 1, xs[c], grid.ys[ri], xs[c + 1], grid.ys[ri + 1])
+            cell.text = normalize_label("\n".join(texts))
+            cells.append(cell)
+            grid.slots[(ri, c)] = cell
+    return grid
+
+
+def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:
+    """A line's characters split at gaps wider than one character: (text, x0, x1)."""
+    chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: c["x0"])
+    out: list[list[dict]] = []
+    for ch in chars:
+        size = max(ch.get("size") or 0, ch["x1"] - ch["x0"], 1.0)
+        if out and ch["x0"] - out[-1][-1]["x1"] <= size * 0.9:
+            out[-1].append(ch)
+        else:
+            out.append([ch])
+    return [("".join(c["text"] for c in group), group[0]["x0"], group[-1]["x1"]) for group in out]
