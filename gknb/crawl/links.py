@@ -1,0 +1,86 @@
+"""Reading a fetched page: its text (GBK/GB2312/GB18030 or UTF-8) and its links, sorted by meaning."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin
+
+from gknb.crawl.types import LinkPatterns
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+# TRS/WCM column pages write their pager in JavaScript: createPageHTML(pages, current, "index", "html")
+# → index.html, index_1.html … index_{pages-1}.html.
+_TRS_PAGER = re.compile(r"""createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w\-]+)["']\s*,\s*["'](\w+)["']""")
+
+
+@dataclass
+class PageLinks:
+    """A page's links that matter to the crawl, as absolute URLs without fragments."""
+
+    next_pages: list[str] = field(default_factory=list)
+    report_pages: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    has_table: bool = False
+
+
+def declared_charset(content_type: str | None, body: bytes) -> str | None:
+    """The charset of the Content-Type header, else of the page's <meta> tag."""
+    if content_type:
+        match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.IGNORECASE)
+        if match:
+            return match.group(1)
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def decode_page(body: bytes, content_type: str | None) -> str:
+    from extractors.encoding import decode_text
+
+    return decode_text(body, declared_charset(content_type, body))
+
+
+def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: bool) -> PageLinks:
+    """The next list pages, report pages and attachments a page links to (in page order, once each).
+
+    On a list page a link is a report page when both its text and its URL look like one; on a report
+    page only attachments count (its other links are navigation).
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    base = soup.find("base", href=True)
+    base_url = urljoin(base_url, base["href"]) if base else base_url
+    found = PageLinks(has_table=soup.find("table") is not None)
+    seen: set[str] = set()
+    for anchor in soup.find_all("a", href=True):
+        href = anchor["href"].strip()
+        if not href or patterns.matches("exclude_url", href):
+            continue
+        url = urldefrag(urljoin(base_url, href)).url
+        if url in seen or url == urldefrag(base_url).url:
+            continue
+        text = " ".join(anchor.get_text(" ", strip=True).split())
+        if patterns.matches("attachment_url", url):
+            found.attachments.append(url)
+        elif list_page and (patterns.matches("pagination_text", text) or patterns.matches("pagination_url", url)):
+            found.next_pages.append(url)
+        elif list_page and patterns.matches("report_link_text", text) and patterns.matches("report_url", url):
+            found.report_pages.append(url)
+        else:
+            continue
+        seen.add(url)
+    if list_page:
+        for url in _trs_pager_pages(html, base_url):
+            if url not in seen:
+                seen.add(url)
+                found.next_pages.append(url)
+    return found
+
+
+def _trs_pager_pages(html: str, base_url: str) -> list[str]:
+    match = _TRS_PAGER.search(html)
+    if not match:
+        return []
+    pages, _current, stem, ext = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
+    return [urljoin(base_url, f"{stem}_{n}.{ext}") for n in range(1, min(pages, 1000))]

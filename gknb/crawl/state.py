@@ -1,0 +1,63 @@
+"""The crawl state a second run reads: table `crawl_fetches` (one row per URL, its latest fetch),
+kept in the warehouse beside `documents` (schemas/tables/crawl_fetches.yaml, sql/ddl/070_crawl_fetches.sql)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gknb.crawl.types import Fetch, PriorFetch
+
+TABLE = "crawl_fetches"
+COLUMNS = ("url", "kind", "site", "fetched_at", "http_status", "final_url", "etag", "last_modified",
+           "content_type", "sha256", "raw_path", "size", "error_kind", "error", "attempts", "seconds")
+
+def _tables(con) -> set[str]:
+    return {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def read_prior(db: Path | None) -> tuple[dict[str, PriorFetch], set[str]]:
+    """({url: its last successful fetch}, the sha256 of every document the warehouse already holds)."""
+    if db is None or not Path(db).exists():
+        return {}, set()
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = _tables(con)
+        prior: dict[str, PriorFetch] = {}
+        if TABLE in tables:
+            rows = con.execute(
+                f"SELECT url, etag, last_modified, sha256, raw_path FROM {TABLE} WHERE sha256 IS NOT NULL"
+            ).fetchall()
+            prior = {r[0]: PriorFetch(*r) for r in rows}
+        known: set[str] = set()
+        if "documents" in tables:
+            known = {r[0] for r in con.execute("SELECT sha256 FROM documents WHERE sha256 IS NOT NULL").fetchall()}
+        return prior, known
+    finally:
+        con.close()
+
+
+def record_fetches(con, fetches: list[Fetch]) -> int:
+    """Upserts this crawl's fetches into `crawl_fetches` on an open (build) connection.
+
+    A failed fetch keeps the URL's last good validators and file, so the next run can still send a
+    conditional request; it only records the error.
+    """
+    good = [f for f in fetches if f.error_kind is None and f.sha256]
+    failed = [f for f in fetches if not (f.error_kind is None and f.sha256)]
+    placeholders = ", ".join("?" for _ in COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "url")
+    if good:
+        con.executemany(
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (url) DO UPDATE SET {updates}",
+            [tuple(getattr(f, c) for c in COLUMNS) for f in good],
+        )
+    if failed:
+        error_updates = "fetched_at = excluded.fetched_at, http_status = excluded.http_status, " \
+                        "error_kind = excluded.error_kind, error = excluded.error, attempts = excluded.attempts"
+        con.executemany(
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (url) DO UPDATE SET {error_updates}",
+            [tuple(getattr(f, c) for c in COLUMNS) for f in failed],
+        )
+    return len(fetches)
