@@ -54,6 +54,11 @@ def extract_bytes(data: bytes, source: str) -> Extraction:
     if not data.strip():
         raise UnreadableDocument(f"{source}: empty file")
     fmt = sniff_format(data, source)
+    if fmt == "text":
+        from extractors import webtext
+
+        if webtext.looks_like(data):  # crawled page text, cells run together: solved by the identities
+            return webtext.extract(data, source)
     document = _read(fmt, data, source)
     from extractors.matcher import match
 

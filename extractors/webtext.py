@@ -1,0 +1,600 @@
+"""Crawled web text: the visible text of a report's web page, with the table cells run together.
+
+Archives of government sites keep only the page text, so a table row arrives as its label followed
+by its digits with nothing between the cells: `规章007规范性文件7777166…`,
+`1.属于国家秘密00000002.其他法律…`. Which digits belong to which cell is lost; only the identities
+of CONTRACT.md can restore it. For each row this module
+
+1. takes the digit string between the row's label and the next label (spaces and minus signs are
+   real cell boundaries; the next row's own number, the `2.` of `2.其他法律…`, is cut off);
+2. enumerates every way of splitting it into the row's columns, where each piece is a number as a
+   table prints it (no leading zero except a lone 0; a minus sign only in 本年增/减; a decimal
+   point or a trailing 元 only in an amount);
+3. keeps the splits that satisfy the row's identity (S3.row_total, S4.row_total), then prunes
+   further with the identities across rows (S3.outcomes and S3.balance, column by column);
+4. emits a cell's value only where every split still standing agrees on it. Everything else is
+   `missing`, and the report's warnings say which rows could not be split.
+
+A row with exactly one split is taken as printed even where it breaks an identity (a real report
+may); a set of rows that admits no consistent split at all is left to the row identities only,
+with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import product
+
+from extractors.document import Document, Paragraph
+from extractors.errors import NotAnnualReport
+from gknb.catalog import load_catalog
+from gknb.contract import Cell, Extraction, ReportMeta
+
+# Labels that, run together with ≥6 digits, give this form away; a tab- or space-separated table
+# never prints six digits straight after a row label for these all-zero-prone rows.
+_TELLTALE = re.compile(
+    r"(属于国家秘密|保护第三方合法权益|属于三类内部事务信息|属于四类过程性信息|属于行政执法案卷|属于行政查询事项"
+    r"|没有现成信息需要另行制作|补正后申请内容仍不明确|信访举报投诉类申请|重复申请|要求提供公开出版物"
+    r"|无正当理由大量反复申请|本年新收政府信息公开申请数量|上年结转政府信息公开申请数量)[ \u3000]?\d{6,}"
+)
+_MAX_SPLITS = 200_000  # per row; beyond this the row is left missing rather than searched forever
+_MAX_STATES = 300_000  # partial column sums kept while checking S3.outcomes
+
+
+def looks_like(data: bytes | str) -> bool:
+    """True for page text whose request table has its cells run together (this module's form)."""
+    if isinstance(data, bytes):
+        from extractors.encoding import decode_text
+
+        try:
+            text = decode_text(data)
+        except Exception:
+            return False
+    else:
+        text = data
+    if "\t" in text or "|" in text:
+        return False
+    return len(_TELLTALE.findall(text)) >= 3
+
+
+# ---------------------------------------------------------------- the rows to look for
+
+@dataclass
+class RowSpec:
+    section: int
+    row_key: str
+    pattern: re.Pattern  # the label's core, as printed
+    number: str | None  # the label's own numbering (`2` of `2.其他法律…`), cut off the previous digits
+    cols: list[tuple[str, str]]  # (col_key, value_type)
+
+
+def _flex(label: str) -> str:
+    """A regex for a label allowing spaces between its characters and either bracket width."""
+    out = []
+    for ch in label:
+        if ch in "（(":
+            out.append("[（(]")
+        elif ch in "）)":
+            out.append("[）)]")
+        elif ch in "“”\"":
+            out.append("[“”\"]?")
+        else:
+            out.append(re.escape(ch))
+    return r"\s*".join(out)
+
+
+_S2_LABELS = {
+    "regulations": "规章",
+    "normative_docs": "(?:行\\s*政\\s*)?规\\s*范\\s*性\\s*文\\s*件",
+    "admin_licensing": "行政许可",
+    "other_admin_services": "其他对外管理服务事项",
+    "admin_penalty": "行政处罚",
+    "admin_coercion": "行政强制",
+    "admin_fees": "行政事业性收费",
+    "gov_procurement": "政府集中采购",
+}
+# Section 3 label cores: the printed label without its numbering; long labels cut to a part
+# that cannot be confused with narrative text once the search starts at the table.
+_S3_CORES = {
+    "new_requests": "本年新收政府信息公开申请数量",
+    "carried_over": "上年结转政府信息公开申请数量",
+    "granted": "予以公开",
+    "partially_granted": "部分公开",
+    "other": "其他处理",
+    "other_other": "其他",
+    "total_processed": "总计",
+    "carried_forward": "结转下年度继续办理",
+}
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?:[（(][一二三四五六七八九十]+[）)])?\s*(?:(\d+)[.．、])?\s*")
+
+
+def _row_specs(template: str) -> tuple[list[RowSpec], list[RowSpec], list[str]]:
+    """(section 2 rows, section 3 rows, section-4 columns) of a template, in printed order."""
+    cat = load_catalog()
+    cells = cat.template_cells(template, variants=True)
+    s2, s3 = [], []
+    for section, store in ((2, s2), (3, s3)):
+        for row_key in cat.rows(template, section):
+            if template == "2021" and row_key == "other":
+                continue  # the variant row; the sub-rows are looked for (see _sections)
+            row_cells = [c for c in cells if c.section == section and c.row_key == row_key]
+            label = row_cells[0].row_label
+            if section == 2:
+                pattern = _S2_LABELS[row_key]
+                number = None
+            else:
+                last = label.split(" ")[-1]
+                m = _NUMBERING.match(last)
+                number = m.group(1) if m and m.group(1) else None
+                core = _S3_CORES.get(row_key, last[m.end():] if m else last)
+                pattern = _flex(core)
+            store.append(RowSpec(section, row_key, re.compile(pattern), number,
+                                 [(c.col_key, c.value_type) for c in row_cells]))
+    s4_cols = [(r, c.col_key) for r in cat.rows(template, 4)
+               for c in cells if c.section == 4 and c.row_key == r]
+    return s2, s3, s4_cols
+
+
+def detect_template(text: str) -> str | None:
+    if re.search(r"本年制发件数|本年废止件数|现行有效件数|申请人无正当理由逾期不补正", text):
+        return "2021"
+    if re.search(r"本年新制作数量|本年新公开数量|对外公开总数量|上一年项目数量|政府集中采购", text):
+        return "2019"
+    return None
+
+
+# ---------------------------------------------------------------- splitting one digit run
+
+_PIECE = {
+    "count": re.compile(r"(?:0|[1-9]\d*)"),
+    "signed_count": re.compile(r"(?:0|-?[1-9]\d*)"),
+    "amount_10k_yuan": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?"),
+}
+
+
+@dataclass
+class Run:
+    """The digits printed for one row: the characters, and where the page had a real boundary."""
+
+    text: str  # without spaces
+    breaks: frozenset[int]  # indexes in `text` where a space stood (a cell must start there)
+    printed: str  # as found, for warnings
+
+    @classmethod
+    def parse(cls, printed: str) -> "Run":
+        parts = printed.split()
+        text, breaks, pos = "", set(), 0
+        for p in parts:
+            if text:
+                breaks.add(len(text))
+            text += p
+        return cls(text, frozenset(breaks), printed.strip())
+
+
+def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS) -> list[tuple[str, ...]] | None:
+    """Every split of `run` into len(types) printed numbers; None when there are too many.
+
+    `check(k, pieces)` is called after piece k is placed and may reject the partial split
+    (identities prune early). A piece never spans a break; only an amount may end in 元.
+    """
+    s, n = run.text, len(types)
+    out: list[tuple[str, ...]] = []
+    # a minus sign always starts a cell
+    starts_forced = set(run.breaks) | {i for i, ch in enumerate(s) if ch == "-" and i > 0}
+
+    def rec(pos: int, k: int, pieces: list[str]) -> bool:
+        if k == n:
+            if pos == len(s):
+                out.append(tuple(pieces))
+                if len(out) > limit:
+                    return False
+            return True
+        pat = _PIECE[types[k]]
+        for end in range(pos + 1, len(s) + 1):
+            if any(pos < b < end for b in starts_forced if b < end):
+                break
+            piece = s[pos:end]
+            if not pat.fullmatch(piece):
+                continue
+            if piece.endswith("元") and end != len(s):
+                continue
+            pieces.append(piece)
+            ok = check is None or check(k, pieces)
+            if ok and not rec(end, k + 1, pieces):
+                return False
+            pieces.pop()
+        return True
+
+    if not rec(0, 0, []):
+        return None
+    return out
+
+
+def _num(piece: str, value_type: str):
+    from extractors.values import parse_value
+
+    status, value = parse_value(piece, value_type)
+    return value if status == "value" else None
+
+
+# ---------------------------------------------------------------- finding the rows in the text
+
+_PAREN = re.compile(r"[（(][^（()）]{0,60}[）)]")
+_RUN = re.compile(r"-?\d[\d \u3000.\-]*(?:万元|元)?")
+
+
+def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
+    """The printed digits of one row from the text between its label and the next one.
+
+    Returns (digits or None, note). Bracketed words (`（区分处理的…）`, `（四）`) and the next
+    label's own numbering (`2.`) are not values.
+    """
+    s = _PAREN.sub(" ", chunk)
+    if next_number is not None:
+        s = re.sub(rf"{next_number}\s*[.．、]\s*$", "", s.rstrip())
+    runs = [r.strip() for r in _RUN.findall(s) if r.strip(" \u3000.-")]
+    runs = [r.rstrip(".").strip() for r in runs]
+    if not runs:
+        return None, "nothing printed"
+    if len(runs) > 1:
+        return None, f"digits interrupted by text: {runs!r}"
+    return runs[0].replace("\u3000", " "), ""
+
+
+@dataclass
+class FoundRow:
+    spec: RowSpec
+    line: int
+    run: Run | None
+    note: str = ""
+
+
+def _find_rows(text: str, specs: list[RowSpec], start: int, end: int) -> tuple[list[FoundRow], int]:
+    """Find each row label in order within text[start:end]; return the rows and where the last ended."""
+    located: list[tuple[RowSpec, re.Match | None]] = []
+    pos = start
+    for spec in specs:
+        m = spec.pattern.search(text, pos, end)
+        located.append((spec, m))
+        if m:
+            pos = m.end()
+    found = []
+    hits = [(s, m) for s, m in located if m]
+    for i, (spec, m) in enumerate(located):
+        if m is None:
+            found.append(FoundRow(spec, 0, None, "label not found"))
+            continue
+        later = next(((s2, m2) for s2, m2 in located[i + 1:] if m2), None)
+        chunk_end = later[1].start() if later else end
+        next_number = later[0].number if later else None
+        digits, note = _value_text(text[m.end():chunk_end], next_number)
+        line = text.count("\n", 0, m.start()) + 1
+        found.append(FoundRow(spec, line, Run.parse(digits) if digits else None, note))
+    last_end = hits[-1][1].end() if hits else start
+    return found, last_end
+
+
+# ---------------------------------------------------------------- identities across rows
+
+def _vec(pieces: tuple[str, ...]) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(p) for p in pieces)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Solved:
+    candidates: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # row_key -> splits standing
+    raw_count: dict[str, int] = field(default_factory=dict)  # row_key -> splits before identities
+    warnings: list[str] = field(default_factory=list)
+
+
+def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warnings: list[str]) -> dict:
+    """S3.balance and S3.outcomes across rows, column by column, to a fixpoint."""
+    rows = load_catalog().rows(template, 3)
+    first, last = rows.index("granted"), rows.index("total_processed")
+    subrows = ("other_no_correction", "other_unpaid_fee", "other_other")
+    outcome = list(rows[first:last])
+    if template == "2021":
+        # the printed variant row replaces its three sub-rows, never both
+        drop = subrows if "other" in cands else ("other",)
+        outcome = [r for r in outcome if r not in drop]
+    vec = {r: [(_vec(c), c) for c in cs] for r, cs in cands.items()}
+    vec = {r: [(v, c) for v, c in vs if v is not None] for r, vs in vec.items()}
+    start = {r: list(vs) for r, vs in vec.items()}
+
+    def balance() -> bool:
+        keys = ("new_requests", "carried_over", "total_processed", "carried_forward")
+        if not all(vec.get(k) for k in keys):
+            return False
+        keep = {k: set() for k in keys}
+        for combo in product(*(range(len(vec[k])) for k in keys)):
+            n, c, t, f = (vec[k][i][0] for k, i in zip(keys, combo))
+            if all(a + b == x + y for a, b, x, y in zip(n, c, t, f)):
+                for k, i in zip(keys, combo):
+                    keep[k].add(i)
+            if len(keep["new_requests"]) > 10**6:
+                return False
+        changed = False
+        for k in keys:
+            new = [vec[k][i] for i in sorted(keep[k])]
+            changed |= len(new) != len(vec[k])
+            vec[k] = new
+        return changed
+
+    def outcomes() -> bool:
+        if not all(vec.get(r) for r in outcome) or not vec.get("total_processed"):
+            return False
+        width = len(vec["total_processed"][0][0])
+        fwd = [{(0,) * width}]
+        for r in outcome:
+            nxt = {tuple(a + b for a, b in zip(s, v)) for s in fwd[-1] for v, _ in vec[r]}
+            if len(nxt) > _MAX_STATES:
+                warnings.append("webtext: too many combinations to check S3.outcomes")
+                return False
+            fwd.append(nxt)
+        bwd = [{(0,) * width}]
+        for r in reversed(outcome):
+            nxt = {tuple(a + b for a, b in zip(s, v)) for s in bwd[-1] for v, _ in vec[r]}
+            if len(nxt) > _MAX_STATES:
+                return False
+            bwd.append(nxt)
+        bwd.reverse()  # bwd[i] = sums of outcome rows i..end
+        totals = [(v, c) for v, c in vec["total_processed"] if v in fwd[-1]]
+        changed = len(totals) != len(vec["total_processed"])
+        vec["total_processed"] = totals
+        tset = {v for v, _ in totals}
+        for i, r in enumerate(outcome):
+            keep = []
+            for v, c in vec[r]:
+                ok = any(tuple(t - a - b for t, a, b in zip(T, A, v)) in bwd[i + 1]
+                         for T in tset for A in fwd[i])
+                if ok:
+                    keep.append((v, c))
+            changed |= len(keep) != len(vec[r])
+            vec[r] = keep
+        return changed
+
+    for _ in range(20):
+        if not (balance() | outcomes()):
+            break
+    if any(start[r] and not vec[r] for r in vec):
+        warnings.append("webtext: the request table admits no split satisfying S3.balance and S3.outcomes; "
+                        "only the row totals were used")
+        return cands
+    return {r: [c for _, c in vs] for r, vs in vec.items()}
+
+
+# ---------------------------------------------------------------- the whole page
+
+def read(data: bytes, source: str) -> Document:
+    """The page as paragraphs (for the metadata): one per line, the crawler's header lines included."""
+    from extractors.encoding import decode_text
+
+    text = decode_text(data)
+    doc = Document(source=source, format="webtext")
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            doc.blocks.append(Paragraph(text=line.strip(), page=i))
+        if line.startswith("标题:") or line.startswith("标题："):
+            doc.title = line.split(":", 1)[-1].split("：", 1)[-1].strip() or None
+    doc.pages = 1
+    return doc
+
+
+def extract(data: bytes, source: str) -> Extraction:
+    from extractors.encoding import decode_text
+
+    text = decode_text(data)
+    body_at = text.find("正文")
+    body_at = body_at if body_at >= 0 else 0
+    template = detect_template(text[body_at:])
+    if template is None:
+        raise NotAnnualReport(f"{source}: web text without the tables of an annual report")
+    document = read(data, source)
+    meta = _meta(document, text, template)
+    cells, warnings = solve(text, template, body_at)
+    meta.warnings.extend(document.notes + warnings)
+    return Extraction(meta=meta, cells=cells)
+
+
+def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[str]]:
+    """The cells of the template found in run-together page text, and the reasons for gaps."""
+    s2_specs, s3_specs, s4_cols = _row_specs(template)
+    warnings: list[str] = []
+    s2_at = _first(text, [r"第二十条第", r"主动公开政府信息情况"], start)
+    s3_at = _first(text, [r"收到和处理政府信息公开申请情况", r"本年新收政府信息公开申请数量"], s2_at)
+    s2_rows, _ = _find_rows(text, s2_specs, s2_at, s3_at)
+    s3_specs = _choose_other_rows(text, s3_specs, template, s3_at)
+    s4_at = _first(text, [r"行政复议"], _after_label(text, s3_specs, s3_at))
+    s3_rows, _ = _find_rows(text, s3_specs, s3_at, s4_at)
+    s5_at = _first(text, [r"五、", r"存在的主要问题"], s4_at, default=len(text))
+
+    found: dict[tuple[int, str], FoundRow] = {(r.spec.section, r.spec.row_key): r for r in s2_rows + s3_rows}
+    chosen: dict[tuple[int, str], tuple[str, ...]] = {}  # row -> pieces agreed (None where they differ)
+    notes: dict[tuple[int, str], str] = {}
+
+    # section 2: no identities; a value only where the split is unique
+    for r in s2_rows:
+        key = (2, r.spec.row_key)
+        if r.run is None:
+            warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
+            continue
+        sp = splits(r.run, [t for _, t in r.spec.cols])
+        chosen[key] = _agreed(sp, r, warnings)
+        notes[key] = _note(sp, r)
+
+    # section 3: row totals, then S3.balance / S3.outcomes across rows
+    cands: dict[str, list[tuple[str, ...]]] = {}
+    raw: dict[str, list[tuple[str, ...]] | None] = {}
+    for r in s3_rows:
+        if r.run is None:
+            warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
+            continue
+        types = [t for _, t in r.spec.cols]
+        sp = splits(r.run, types)
+        raw[r.spec.row_key] = sp
+        if sp is None:
+            warnings.append(f"webtext: {r.spec.row_key}: '{r.run.printed}' has too many splits; cells missing")
+            continue
+        if len(sp) > 1:
+            sp = [c for c in sp if _row_total_ok(c)]
+        if sp:
+            cands[r.spec.row_key] = sp
+        else:
+            warnings.append(f"webtext: {r.spec.row_key}: no split of '{r.run.printed}' adds up to its 总计; cells missing")
+    cands = _prune_section3(cands, template, warnings)
+    for r in s3_rows:
+        k = r.spec.row_key
+        if k in cands:
+            chosen[(3, k)] = _agreed(cands[k], r, warnings)
+            notes[(3, k)] = _note(raw.get(k), r)
+
+    # section 4: one run of 3×5 numbers, each row's 总计 the sum of its four results
+    s4_run, s4_note = _value_text(text[_after_s4_heading(text, s4_at, s5_at):s5_at], None)
+    s4_pieces: tuple | None = None
+    if s4_run is None:
+        warnings.append(f"webtext: section 4: {s4_note}; cells missing")
+    else:
+        run4 = Run.parse(s4_run)
+        types4 = ["count"] * len(s4_cols)
+        raw4 = splits(run4, types4)
+        sp4 = raw4
+        if raw4 is not None and len(raw4) > 1:
+            sp4 = splits(run4, types4, check=_s4_check)
+        if sp4 is None:
+            warnings.append(f"webtext: section 4: '{run4.printed}' has too many splits; cells missing")
+        elif not sp4:
+            warnings.append(f"webtext: section 4: no split of '{run4.printed}' satisfies S4.row_total; cells missing")
+        else:
+            fake = FoundRow(RowSpec(4, "review_litigation", re.compile(""), None, []), 0, run4)
+            s4_pieces = _agreed(sp4, fake, warnings)
+            s4_line = text.count("\n", 0, s4_at) + 1
+            s4_noteval = _note(raw4, fake)
+
+    cat = load_catalog()
+    out: list[Cell] = []
+    printed_other = template == "2021" and any(s.row_key == "other" for s in s3_specs)
+    for c in cat.template_cells(template, variants=True):
+        if c.role == "variant" and not printed_other:
+            continue
+        if template == "2021" and printed_other and c.row_key in ("other_no_correction", "other_unpaid_fee", "other_other"):
+            out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=None))
+            continue
+        piece, line, note = None, None, ""
+        if c.section == 4:
+            if s4_pieces is not None:
+                idx = s4_cols.index((c.row_key, c.col_key))
+                piece, line, note = s4_pieces[idx], s4_line, s4_noteval
+        else:
+            key = (c.section, c.row_key)
+            if key in chosen and chosen[key] is not None:
+                idx = [k for k, _ in found[key].spec.cols].index(c.col_key)
+                piece, line, note = chosen[key][idx], found[key].line, notes[key]
+        value = _num(piece, c.value_type) if piece is not None else None
+        if value is None:
+            out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=None, page=line))
+        else:
+            out.append(Cell(c.section, c.row_key, c.col_key, "value", value=value,
+                            raw=piece + note, page=line))
+    return out, warnings
+
+
+def _first(text: str, patterns: list[str], start: int, default: int | None = None) -> int:
+    """Where the first of `patterns` (in order of preference) occurs after `start`."""
+    for p in patterns:
+        m = re.compile(p).search(text, start)
+        if m:
+            return m.start()
+    return start if default is None else default
+
+
+def _after_label(text: str, specs: list[RowSpec], start: int) -> int:
+    """Where the last section-3 label (结转下年度继续办理) ends, to look for section 4 after it."""
+    m = specs[-1].pattern.search(text, start)
+    return m.end() if m else start
+
+
+def _after_s4_heading(text: str, s4_at: int, s5_at: int) -> int:
+    """Section 4's numbers follow its last column heading (总计)."""
+    last = None
+    for m in re.finditer(r"总\s*计|审\s*结|起\s*诉", text[s4_at:s5_at]):
+        last = m
+    return s4_at + last.end() if last else s4_at
+
+
+def _choose_other_rows(text: str, specs: list[RowSpec], template: str, start: int) -> list[RowSpec]:
+    """A 2021 report printing one （六）其他处理 row gets the variant row instead of the three."""
+    if template != "2021" or re.search(_flex("申请人无正当理由逾期不补正"), text[start:]):
+        return specs
+    cat = load_catalog()
+    other = [c for c in cat.template_cells("2021", variants=True) if c.section == 3 and c.row_key == "other"]
+    variant = RowSpec(3, "other", re.compile(_flex(_S3_CORES["other"])), None,
+                      [(c.col_key, c.value_type) for c in other])
+    out = [s for s in specs if s.row_key not in ("other_no_correction", "other_unpaid_fee", "other_other")]
+    at = [s.row_key for s in out].index("total_processed")
+    return out[:at] + [variant] + out[at:]
+
+
+def _row_total_ok(pieces: tuple[str, ...]) -> bool:
+    v = _vec(pieces)
+    return v is not None and sum(v[:-1]) == v[-1]
+
+
+def _s4_check(k: int, pieces: list[str]) -> bool:
+    if k % 5 == 4:
+        group = [int(p) for p in pieces[k - 4:k + 1]]
+        return sum(group[:4]) == group[4]
+    return True
+
+
+def _agreed(sp: list[tuple[str, ...]] | None, row: FoundRow, warnings: list[str]) -> tuple | None:
+    """The pieces every split agrees on (None where they differ); None when there is no split."""
+    if not sp:
+        if sp is not None:
+            warnings.append(f"webtext: {row.spec.row_key}: '{row.run.printed}' cannot be split into "
+                            f"{len(row.spec.cols) or 15} numbers; cells missing")
+        else:
+            warnings.append(f"webtext: {row.spec.row_key}: '{row.run.printed}' has too many splits; cells missing")
+        return None
+    agreed = tuple(p[0] if len(set(p)) == 1 else None for p in zip(*sp))
+    if any(a is None for a in agreed):
+        undecided = sum(a is None for a in agreed)
+        warnings.append(f"webtext: {row.spec.row_key}: '{row.run.printed}' splits {len(sp)} ways; "
+                        f"{undecided} cell(s) missing")
+    return agreed
+
+
+def _note(raw_splits: list | None, row: FoundRow) -> str:
+    """The raw of a cell whose boundaries the identities fixed says so."""
+    if raw_splits is not None and len(raw_splits) == 1:
+        return ""
+    return f" (from '{row.run.printed}': every split consistent with the identities agrees)"
+
+
+def _meta(document: Document, text: str, template: str) -> ReportMeta:
+    try:
+        from extractors.meta import extract_meta
+
+        meta = extract_meta(document, template)
+    except ImportError:
+        meta = ReportMeta()
+    meta.template = template
+    meta.format = "webtext"
+    meta.pages = 1
+    title = document.title or ""
+    if meta.year is None:
+        m = re.search(r"(20\d\d)\s*年", title)
+        if m:
+            meta.year = int(m.group(1))
+    if meta.agency is None and title:
+        m = re.match(r"(.+?)(?:20\d\d)\s*年", title)
+        if m:
+            meta.agency = m.group(1).strip()
+    if meta.published is None:
+        m = re.search(r"发布时间[:：]\s*(20\d\d)-(\d\d)-(\d\d)", text)
+        if m:
+            meta.published = "-".join(m.groups())
+    return meta
