@@ -1,0 +1,570 @@
+"""The template matcher: any Document's table rows → every cell of the report's template.
+
+The matcher never knows which front end produced a row. It reads:
+- the context: section (二/三/四 headings, in paragraphs or rows), the section 2 sub-table
+  (第二十条第（N）项), the header rows that name the columns;
+- each row's label (its non-number cells, normalised and compared with schemas/label_aliases.yaml)
+  and its value cells (numbers and nil words);
+- positions, where a row has fewer or more values than columns: `Span.col` when the row is a
+  real grid (`grid=True`), the x extent (`x0`/`x1`) of PDF and OCR spans, or, for plain text, the
+  tab position when the row spans exactly the header's cells and ends with a printed cell.
+
+Placement is never guessed. A row whose values cannot be placed with certainty gives `missing`
+cells and a warning; `identities.fill_unique` may then fill a value the identities fix uniquely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractors.document import Document, Paragraph, Span, TableRow
+from extractors.errors import NotAnnualReport
+from extractors.labels import (
+    column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, strip_numbering,
+)
+from extractors.values import looks_like_value, parse_value
+from gknb.catalog import load_catalog
+from gknb.contract import Cell, Extraction, ReportMeta
+
+APPLICANT_COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")
+REVIEW_ROWS = ("admin_review", "lawsuit_direct", "lawsuit_after_review")
+REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
+# A paragraph this short, right before a row of bare numbers, may be that row's label (PDFs
+# converted to text put a wrapped label on its own lines).
+_LABEL_LINE_MAX = 40
+
+
+@dataclass
+class Placed:
+    """One cell as read: the printed text (None = the table has no such cell here) and its source."""
+
+    text: str | None
+    page: int
+    confidence: float | None = None
+    note: str | None = None  # e.g. "filled: S3.row_total"
+
+
+@dataclass
+class Header:
+    """Column positions named by the header rows of one table (and section/sub-table)."""
+
+    cols: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
+    leaves: list[tuple[tuple[str, float, float], str]] = field(default_factory=list)  # section 4
+    width: int = 0  # cells in the widest header row (text rows: tab positions)
+
+
+@dataclass
+class Obs:
+    """One observed table row with its context."""
+
+    section: int | None
+    item: str | None
+    labels: list[str]
+    values: list[Span]
+    row: TableRow
+    header: Header | None
+    pending_label: list[str] = field(default_factory=list)
+    key: str | None = None
+    candidates: set[str] = field(default_factory=set)
+
+    @property
+    def page(self) -> int:
+        return self.row.page
+
+    @property
+    def has_cells_after_label(self) -> bool:
+        return len([s for s in self.row.cells if s.text.strip()]) < len(self.row.cells)
+
+    def describe(self) -> str:
+        label = "".join(self.labels) or "(no label)"
+        return f"{label[:30]} (page/line {self.page})"
+
+
+def match(document: Document) -> Extraction:
+    from extractors import meta as meta_mod
+    from extractors import identities
+
+    year = meta_mod.reporting_year(document)
+    template, why = detect_template(document, year)
+    warnings: list[str] = list(document.notes)
+    if why:
+        warnings.append(why)
+    observations = _observe(document)
+    catalog = load_catalog()
+    placed: dict[tuple[int, str, str], Placed] = {}
+    recognised = 0
+    recognised += _match_section2(observations, template, placed, warnings)
+    n3, other_variant = _match_section3(observations, template, placed, warnings)
+    recognised += n3
+    recognised += _match_section4(observations, placed, warnings)
+
+    meta = meta_mod.extract_meta(document, template)
+    if recognised == 0 and not meta_mod.has_report_title(document):
+        raise NotAnnualReport(f"{document.source}: no annual-report tables and no annual-report title")
+    if recognised == 0:
+        warnings.append("no table rows of the national template were recognised")
+
+    cells = _cells(catalog, template, placed, other_variant, warnings)
+    cells = identities.fill_unique(cells, template)
+    filled: dict[tuple[int, str, str], list[str]] = {}
+    for c in cells:
+        if c.raw and c.raw.startswith("filled:"):
+            filled.setdefault((c.section, c.row_key, c.raw), []).append(c.col_key)
+    for (section, row_key, raw), cols in filled.items():
+        warnings.append(f"{section}/{row_key}/{','.join(cols)}: {raw}")
+    meta.template = template
+    meta.warnings = _dedupe(warnings + meta.warnings)
+    return Extraction(meta=meta, cells=cells)
+
+
+# ---------------------------------------------------------------- template
+
+
+def detect_template(document: Document, year: int | None) -> tuple[str, str | None]:
+    """2019 or 2021 from the headers and rows printed; the year only breaks a tie."""
+    markers = load_aliases().template_markers
+    score = {t: 0 for t in markers}
+    for block in document.blocks:
+        texts = [block.text] if isinstance(block, Paragraph) else block.texts
+        for text in texts:
+            s = norm_label(text)
+            if not s or (isinstance(block, Paragraph) and len(s) > 60):
+                continue
+            for t, words in markers.items():
+                score[t] += sum(1 for w in words if w in s)
+    if score.get("2021", 0) > score.get("2019", 0):
+        return "2021", None
+    if score.get("2019", 0) > score.get("2021", 0):
+        return "2019", None
+    fallback = "2021" if (year or 0) >= 2021 else "2019"
+    return fallback, f"template {fallback} chosen from the year: no format-specific header or row printed"
+
+
+# ---------------------------------------------------------------- observing rows
+
+
+def _position(span: Span) -> tuple[str, float, float] | None:
+    if span.x0 is not None and span.x1 is not None:
+        return ("x", float(span.x0), float(span.x1))
+    if span.col is not None:
+        return ("col", float(span.col), float(span.col + max(span.colspan, 1) - 1))
+    return None
+
+
+def _observe(document: Document) -> list[Obs]:
+    section: int | None = None
+    item: str | None = None
+    pending: list[str] = []
+    headers: dict[tuple[int, int | None, str | None], Header] = {}
+    out: list[Obs] = []
+    for block in document.blocks:
+        if isinstance(block, Paragraph):
+            sec = section_heading(block.text)
+            if sec is not None:
+                section, item, pending = sec, None, []
+                continue
+            it = item_heading(block.text)
+            if it is not None:
+                section = 2 if section in (None, 2) else section
+                item, pending = it, []
+                continue
+            s = norm_label(block.text)
+            if s and len(s) <= _LABEL_LINE_MAX and not looks_like_value(block.text):
+                pending.append(s)
+            elif s:
+                pending = []
+            continue
+        row: TableRow = block
+        nonempty = [s for s in row.cells if s.text.strip()]
+        if not nonempty:
+            continue
+        values = [s for s in row.cells if looks_like_value(s.text)]
+        label_spans = [s for s in nonempty if not looks_like_value(s.text)]
+        labels = [norm_label(s.text) for s in label_spans]
+        labels = [lab for lab in labels if lab]
+        if not values and labels:
+            joined = "".join(labels)
+            sec = section_heading(joined) if len(labels) == 1 else None
+            if sec is not None:
+                section, item, pending = sec, None, []
+                continue
+            it = item_heading(joined)
+            if it is not None:
+                section = 2 if section in (None, 2) else section
+                item, pending = it, []
+                continue
+        # Header rows name columns; they are context, not data.
+        if not values and _record_header(row, label_spans, section, item, headers):
+            pending = []
+            continue
+        section = _infer_section(section, labels, values)
+        header = headers.get((row.table, section, item if section == 2 else None))
+        if header is None and section != 2:
+            # A table split in two (page break) keeps the columns of its first half.
+            header = _latest_header(headers, section)
+        ob = Obs(section=section, item=item, labels=labels, values=values, row=row, header=header,
+                 pending_label=pending if not labels else [])
+        out.append(ob)
+        pending = []
+    return out
+
+
+def _latest_header(headers: dict, section: int | None) -> Header | None:
+    found = None
+    for (table, sec, it), h in headers.items():
+        if sec == section:
+            found = h
+    return found
+
+
+def _record_header(row: TableRow, label_spans: list[Span], section: int | None, item: str | None,
+                   headers: dict) -> bool:
+    """Record the columns a header row names; True when the row is a header row."""
+    labels = [norm_label(s.text) for s in label_spans]
+    if section == 2 or (section is None and any("信息内容" in lab for lab in labels)):
+        named = [(s, column_of(2, norm_label(s.text))) for s in label_spans]
+        named = [(s, k) for s, k in named if k]
+        if not named:
+            return any("信息内容" in lab for lab in labels)
+        h = headers.setdefault((row.table, 2, item), Header())
+        for s, k in named:
+            pos = _position(s)
+            if pos is not None:
+                h.cols.setdefault(k, []).append(pos)
+        h.width = max(h.width, len(row.cells))
+        return True
+    named3 = [(s, column_of(3, norm_label(s.text))) for s in label_spans]
+    named3 = [(s, k) for s, k in named3 if k]
+    named4 = [(s, column_of(4, norm_label(s.text))) for s in label_spans]
+    named4 = [(s, k) for s, k in named4 if k]
+    is4 = section == 4 or any(norm_label(s.text) in ("行政复议", "行政诉讼") for s in label_spans)
+    if is4 and (named4 or any(lab in ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉") for lab in labels)):
+        h = headers.setdefault((row.table, 4, None), Header())
+        for s, k in named4:
+            pos = _position(s)
+            if pos is not None:
+                h.leaves.append((pos, k))
+        h.width = max(h.width, len(row.cells))
+        return True
+    if len(named3) >= 2 or (section == 3 and (named3 or any(
+            lab in ("申请人情况", "法人或其他组织") or "勾稽关系" in lab for lab in labels))):
+        h = headers.setdefault((row.table, 3, None), Header())
+        for s, k in named3:
+            pos = _position(s)
+            if pos is not None:
+                h.cols.setdefault(k, []).append(pos)
+        h.width = max(h.width, len(row.cells))
+        return True
+    return False
+
+
+def _infer_section(section: int | None, labels: list[str], values: list[Span]) -> int | None:
+    """A row label that belongs to one section only tells the section a missing heading did not."""
+    if not labels:
+        return section
+    c2 = row_candidates(2, labels)
+    c3 = row_candidates(3, labels)
+    if c3 and not c2 and section in (None, 2, 5):
+        return 3
+    if c2 and not c3 and section in (None, 5):
+        return 2
+    return section
+
+
+# ---------------------------------------------------------------- placement
+
+
+def _place(ob: Obs, columns: list[str], header: Header | None) -> tuple[dict[str, Placed] | None, str | None]:
+    """Map the row's cells to `columns`: exactly as many values as columns go in order;
+    otherwise only by positions that are certain. (None, reason) when they are not."""
+    vals = ob.values
+    page = ob.page
+    if len(vals) == len(columns):
+        return {c: Placed(v.text, page, v.confidence) for c, v in zip(columns, vals)}, None
+    if not vals:
+        if ob.has_cells_after_label:
+            return {c: Placed("", page) for c in columns}, None
+        return None, "no cells"
+    where = f"row {ob.describe()}: {len(vals)} values for {len(columns)} columns"
+    if header is None or not header.cols:
+        return None, where
+    if any(c not in header.cols for c in columns):
+        return None, where + " (the header does not name every column)"
+    if not ob.row.grid and not any(s.x0 is not None for s in vals):
+        # Plain text: tabs are positions only when the row spans the header exactly and ends
+        # with a printed cell (converters pad or trim empty cells at a row's end).
+        if len(ob.row.cells) != header.width or not ob.row.cells[-1].text.strip():
+            return None, where + " (text row not aligned with its header)"
+    out: dict[str, Placed] = {}
+    for v in vals:
+        pos = _position(v)
+        hits = [c for c in columns if pos is not None and any(_overlaps(pos, p) for p in header.cols[c])]
+        if len(hits) != 1 or hits[0] in out:
+            return None, where + " (a value does not sit under exactly one column)"
+        out[hits[0]] = Placed(v.text, page, v.confidence)
+    for c in columns:
+        if c in out:
+            continue
+        # The column's own cell is present and empty → blank; absent → unknown.
+        if _has_empty_cell_under(ob.row, header.cols[c]):
+            out[c] = Placed("", page)
+        else:
+            return None, where + f" (no cell under {c})"
+    return out, None
+
+
+def _overlaps(a: tuple[str, float, float], b: tuple[str, float, float]) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "col":
+        return a[1] <= b[2] and b[1] <= a[2]
+    # x extents: the value's centre must fall inside the header cell's extent (with 2pt slack)
+    centre = (a[1] + a[2]) / 2
+    return b[1] - 2 <= centre <= b[2] + 2
+
+
+def _has_empty_cell_under(row: TableRow, positions: list[tuple[str, float, float]]) -> bool:
+    for s in row.cells:
+        if s.text.strip():
+            continue
+        pos = _position(s)
+        if pos is not None and any(_overlaps(pos, p) for p in positions):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- section 2
+
+
+def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[str]) -> int:
+    catalog = load_catalog()
+    items = {c.row_key: c.item for c in catalog.template_cells(template) if c.section == 2}
+    done: set[str] = set()
+    n = 0
+    for ob in obs:
+        if ob.section != 2 or not ob.labels:
+            continue
+        cands = row_candidates(2, ob.labels)
+        if len(cands) != 1:
+            continue
+        key = next(iter(cands))
+        if key not in items:
+            warnings.append(f"section 2: row {ob.describe()} is not in the {template} template; ignored")
+            continue
+        if key in done:
+            continue
+        item = items[key]
+        columns = [c.col_key for c in catalog.template_cells(template)
+                   if c.section == 2 and c.row_key == key]
+        result, reason = _place(ob, columns, ob.header)
+        if result is None:
+            if reason != "no cells":
+                warnings.append(f"section 2/{item}: {reason}; its cells are missing")
+                done.add(key)
+                n += 1
+            continue
+        for col, p in result.items():
+            placed[(2, key, col)] = p
+        done.add(key)
+        n += 1
+    return n
+
+
+# ---------------------------------------------------------------- section 3
+
+
+def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[str]) -> tuple[int, bool]:
+    catalog = load_catalog()
+    order = catalog.rows(template, 3)
+    rows3 = [ob for ob in obs if ob.section == 3]
+    # 1. each row's candidates: its own label, else the short label lines just above it
+    for ob in rows3:
+        labels = ob.labels or ob.pending_label
+        ob.candidates = row_candidates(3, labels) if labels else set()
+        ob.candidates &= set(order)
+        ob.key = next(iter(ob.candidates)) if len(ob.candidates) == 1 else None
+    # 2. drop label continuations (`“一稳定”` under `3.危及“三安全`) and fold a label-only row
+    #    into the bare-number row that follows it
+    seq: list[Obs] = []
+    for ob in rows3:
+        if not ob.values and ob.key and seq and seq[-1].key == ob.key:
+            continue
+        if not ob.values and not ob.key:
+            continue  # an unrecognised row without numbers: layout debris
+        if ob.values and not ob.labels and not ob.key and seq and not seq[-1].values and seq[-1].key:
+            prev = seq.pop()
+            ob.key, ob.candidates = prev.key, {prev.key}
+        seq.append(ob)
+    # 3. anchors: rows whose label names one template row, first with values wins
+    taken: dict[str, Obs] = {}
+    for ob in seq:
+        if ob.key is None:
+            continue
+        prev = taken.get(ob.key)
+        if prev is None or (not prev.values and ob.values):
+            taken[ob.key] = ob
+        elif ob.values and prev is not ob:
+            warnings.append(f"section 3: row {ob.describe()} repeats {ob.key}; the first is kept")
+            ob.key = None
+            ob.candidates = set()
+    for ob in seq:
+        if ob.key is not None and taken.get(ob.key) is not ob:
+            ob.key = None
+    subrows_printed = any(k in taken for k in OTHER_SUBROWS)
+    other_variant = template == "2021" and "other" in taken and not subrows_printed
+    slots = [k for k in order if not (template == "2021" and k == "other" and not other_variant)
+             and not (other_variant and k in OTHER_SUBROWS)]
+    # 4. rows without a certain label: between two anchors, as many rows as free template rows
+    #    fill them in order (reading order is the table's order); otherwise they stay unplaced
+    i = 0
+    while i < len(seq):
+        if seq[i].key is not None or not seq[i].values:
+            i += 1
+            continue
+        j = i
+        while j < len(seq) and seq[j].key is None and seq[j].values:
+            j += 1
+        run = seq[i:j]
+        before = next((seq[k].key for k in range(i - 1, -1, -1) if seq[k].key), None)
+        after = next((seq[k].key for k in range(j, len(seq)) if seq[k].key), None)
+        lo = slots.index(before) + 1 if before in slots else 0
+        hi = slots.index(after) if after in slots else len(slots)
+        free = [k for k in slots[lo:hi] if k not in taken]
+        if len(free) == len(run) and before is not None and all(
+                not ob.candidates or k in ob.candidates for ob, k in zip(run, free)):
+            for ob, k in zip(run, free):
+                ob.key = k
+                taken[k] = ob
+        else:
+            for ob in run:
+                warnings.append(f"section 3: row {ob.describe()} could not be matched to a template row")
+        i = j
+    # 5. place each row's values under the applicant columns
+    n = 0
+    for key, ob in taken.items():
+        if key not in slots:
+            continue
+        result, reason = _place(ob, list(APPLICANT_COLUMNS), ob.header)
+        n += 1
+        if result is None:
+            warnings.append(f"section 3/{key}: {reason}; its cells are missing")
+            _remember_unplaced(placed, 3, key, ob)
+            continue
+        for col, p in result.items():
+            placed[(3, key, col)] = p
+    if rows3 and "total_processed" not in taken and "carried_forward" not in taken:
+        warnings.append("section 3: the table ends early (no （七）总计 / 四、结转下年度 row); the rest is missing")
+    return n, other_variant
+
+
+def _remember_unplaced(placed: dict, section: int, key: str, ob: Obs) -> None:
+    """Keep the printed values of an unplaceable row for `fill_unique` (stored under col None)."""
+    placed[(section, key, None)] = Placed("\t".join(v.text for v in ob.values), ob.page)
+
+
+# ---------------------------------------------------------------- section 4
+
+
+def _match_section4(obs: list[Obs], placed: dict, warnings: list[str]) -> int:
+    rows4 = [ob for ob in obs if ob.section == 4 and ob.values]
+    full = [(r, c) for r in REVIEW_ROWS for c in REVIEW_COLUMNS]
+    n = 0
+    for ob in rows4:
+        cands = row_candidates(4, ob.labels) if ob.labels else set()
+        if len(cands) == 1:
+            key = next(iter(cands))
+            if any((4, key, c) in placed for c in REVIEW_COLUMNS):
+                continue
+            result, reason = _place(ob, list(REVIEW_COLUMNS), None)
+            if result is None:
+                warnings.append(f"section 4/{key}: {reason}; its cells are missing")
+                continue
+            for col, p in result.items():
+                placed[(4, key, col)] = p
+            n += 1
+            continue
+        if any((4, r, c) in placed for r, c in full):
+            continue
+        if len(ob.values) == len(full):
+            for (r, c), v in zip(full, ob.values):
+                placed[(4, r, c)] = Placed(v.text, ob.page, v.confidence)
+            n += 1
+            continue
+        result, reason = _place4_by_position(ob)
+        if result is None:
+            warnings.append(f"section 4: {reason}; its cells are missing")
+            n += 1
+            continue
+        placed.update(result)
+        n += 1
+    return n
+
+
+def _place4_by_position(ob: Obs) -> tuple[dict | None, str]:
+    where = f"row {ob.describe()}: {len(ob.values)} values for 15 columns"
+    h = ob.header
+    if h is None or len(h.leaves) != 15:
+        return None, where
+    leaves = sorted(h.leaves, key=lambda lv: (lv[0][0], lv[0][1]))
+    if [k for _, k in leaves] != list(REVIEW_COLUMNS) * 3:
+        return None, where + " (the header's columns are not the template's)"
+    if not ob.row.grid and not any(s.x0 is not None for s in ob.values):
+        if len(ob.row.cells) != h.width or not ob.row.cells[-1].text.strip():
+            return None, where + " (text row not aligned with its header)"
+    keys = [(r, c) for r in REVIEW_ROWS for c in REVIEW_COLUMNS]
+    out: dict = {}
+    for v in ob.values:
+        pos = _position(v)
+        hits = [i for i, (p, _) in enumerate(leaves) if pos is not None and _overlaps(pos, p)]
+        if len(hits) != 1 or (4, *keys[hits[0]]) in out:
+            return None, where + " (a value does not sit under exactly one column)"
+        out[(4, *keys[hits[0]])] = Placed(v.text, ob.page, v.confidence)
+    for i, (p, _) in enumerate(leaves):
+        k = (4, *keys[i])
+        if k in out:
+            continue
+        if _has_empty_cell_under(ob.row, [p]):
+            out[k] = Placed("", ob.page)
+        else:
+            return None, where + f" (no cell under {keys[i]})"
+    return out, ""
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _cells(catalog, template: str, placed: dict, other_variant: bool, warnings: list[str]) -> list[Cell]:
+    cells: list[Cell] = []
+    missing_sections: set[int] = set()
+    for cc in catalog.template_cells(template, variants=True):
+        if cc.role == "variant" and not other_variant:
+            continue
+        p = placed.get(cc.key)
+        if p is None:
+            unplaced = placed.get((cc.section, cc.row_key, None))
+            raw = f"unplaced: {unplaced.text}" if unplaced else None
+            cells.append(Cell(cc.section, cc.row_key, cc.col_key, "missing", None, raw,
+                              unplaced.page if unplaced else None))
+            if not any(k[0] == cc.section for k in placed):
+                missing_sections.add(cc.section)
+            continue
+        status, value = parse_value(p.text, cc.value_type)
+        if status == "missing":
+            warnings.append(f"{cc.section}/{cc.row_key}/{cc.col_key}: {value}")
+            value = None
+        raw = p.text.strip() if p.text is not None else None
+        cells.append(Cell(cc.section, cc.row_key, cc.col_key, status, value, raw or None, p.page, p.confidence))
+    for s in sorted(missing_sections):
+        warnings.append(f"section {s}: not found in the document; its cells are missing")
+    return cells
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for it in items:
+        seen.setdefault(it, None)
+    return list(seen)
+
+
+__all__ = ["match", "detect_template", "strip_numbering"]

@@ -1,0 +1,202 @@
+"""What a report says about itself: agency, reporting year, publication date, place.
+
+- agency as printed: the title (`XX2020年政府信息公开工作年度报告`, also `2025年XX政府信息公开
+  工作年度报告`, split over two lines), else the signature line near the end, else an HTML <title>;
+- the reporting year: the title's year (`2020年度` is 2020), else the 统计期限 (`2025年1月1日至
+  12月31日`); never the publication date;
+- the publication date: the signature date (`2021年1月25日`) or a `发布时间: 2022-02-08` line;
+- province/city/district/adcode: cpca's division table (read directly, without pandas, so that
+  `gknb extract` stays fast), plus schemas/region_aliases.yaml for special zones. A district name
+  several cities share (鼓楼区) with no city printed stays null: never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from extractors.document import Document, Paragraph
+from gknb.contract import ReportMeta
+from gknb.paths import SCHEMAS_DIR
+
+_REPORT = r"政府信息公开(?:工作)?年度?报告|政务公开工作年度报告|信息公开年报"
+_TITLE_AGENCY_FIRST = re.compile(r"(?P<agency>[^\d，。；:：]{2,40}?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?:" + _REPORT + ")")
+_TITLE_YEAR_FIRST = re.compile(r"(?P<year>(?:19|20)\d{2})年度?(?P<agency>[^\d，。；:：]{2,40}?)(?:" + _REPORT + ")")
+_TITLE_YEAR_LAST = re.compile(r"(?P<agency>[^\d，。；:：]{2,40}?)政府信息公开工作(?P<year>(?:19|20)\d{2})年度?报告")
+_PERIOD = re.compile(r"统计期限(?:为|是|:)?((?:19|20)\d{2})年1月1日(?:起)?至(?:(?:19|20)\d{2}年)?12月31日")
+_DATE_CN = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
+_PUBLISHED = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|日期)[:：]?((?:19|20)\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
+_NARRATIVE = re.compile(
+    r"(?:共|全年|累计|总计)?(?:收到|受理|接收|新收|办理)[^。；，,]{0,24}?(?:公开)?申请(?:共|合计|总计)?(\d+)件")
+_AGENCY_SUFFIX = re.compile(
+    r"(人民政府|政府办公室|办公厅|办公室|办事处|街道|委员会|管理委员会|管委会|局|厅|委|院|中心|镇|乡|署|所|站|队|馆|公司|行|会|处|部)$")
+_NOISE_PREFIX = re.compile(r"^(?:正文|附件\d*|标题[:：]?)")
+_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
+
+
+def _lines(document: Document) -> list[str]:
+    out = []
+    for b in document.blocks:
+        text = b.text if isinstance(b, Paragraph) else "".join(b.texts)
+        s = _squash(text)
+        if s:
+            out.append(s)
+    return out
+
+
+def _squash(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text or "")
+    s = re.sub(r"\s+", "", s)
+    return s.replace("*", "").replace("#", "").strip()
+
+
+def _title_match(document: Document):
+    """(agency, year) from the title: the document's own title, else its first lines."""
+    candidates: list[str] = []
+    if document.title:
+        candidates.append(_squash(document.title))
+    lines = _lines(document)[:15]
+    for i, line in enumerate(lines):
+        candidates.append(line)
+        if i + 1 < len(lines):
+            candidates.append(line + lines[i + 1])
+    for text in candidates:
+        for pattern in (_TITLE_AGENCY_FIRST, _TITLE_YEAR_FIRST, _TITLE_YEAR_LAST):
+            m = pattern.search(text)
+            if m:
+                agency = _clean_agency(m.group("agency"))
+                return agency, int(m.group("year"))
+    return None, None
+
+
+def _clean_agency(name: str) -> str | None:
+    s = _NOISE_PREFIX.sub("", name or "")
+    s = s.strip("《》“”\"'（）()【】[]、 ")
+    if s.endswith("关于"):
+        s = s[:-2]
+    return s if len(s) >= 2 else None
+
+
+def has_report_title(document: Document) -> bool:
+    agency, year = _title_match(document)
+    if year is not None:
+        return True
+    return any(re.search(_REPORT, line) for line in _lines(document)[:15])
+
+
+def reporting_year(document: Document) -> int | None:
+    _, year = _title_match(document)
+    if year is not None:
+        return year
+    for line in _lines(document):
+        m = _PERIOD.search(line)
+        if m:
+            return int(m.group(1))
+    joined = "".join(_lines(document)[:60])
+    m = _PERIOD.search(joined)
+    return int(m.group(1)) if m else None
+
+
+def _signature(document: Document) -> tuple[str | None, str | None]:
+    """(agency, ISO date) from the signature block: a name line over a date line near the end."""
+    lines = _lines(document)[-8:]
+    agency = date = None
+    for i in range(len(lines) - 1, -1, -1):
+        m = _DATE_CN.match(lines[i])
+        if m:
+            date = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            if i > 0 and len(lines[i - 1]) <= 30 and _AGENCY_SUFFIX.search(lines[i - 1]):
+                agency = lines[i - 1]
+            break
+    return agency, date
+
+
+def _published(document: Document) -> str | None:
+    _, date = _signature(document)
+    if date:
+        return date
+    for line in _lines(document):
+        m = _PUBLISHED.search(line)
+        if m:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    return None
+
+
+def narrative_requests(document: Document) -> int | None:
+    """The request count the narrative states (全年共收到…申请N件), where it states one."""
+    for b in document.blocks:
+        if not isinstance(b, Paragraph):
+            continue
+        m = _NARRATIVE.search(_squash(b.text))
+        if m:
+            return int(m.group(1))
+    # a sentence wrapped over lines (PDF text) is searched joined
+    m = _NARRATIVE.search("".join(_squash(b.text) for b in document.blocks if isinstance(b, Paragraph)))
+    return int(m.group(1)) if m else None
+
+
+@lru_cache(maxsize=1)
+def _region_aliases() -> list[tuple[str, dict]]:
+    import yaml
+
+    with (SCHEMAS_DIR / "region_aliases.yaml").open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    return sorted(raw.items(), key=lambda kv: -len(kv[0]))
+
+
+def resolve_region(agency: str | None) -> dict:
+    """province/city/district/adcode of an agency name; all None where unresolved or ambiguous."""
+    empty = {"province": None, "city": None, "district": None, "adcode": None}
+    if not agency:
+        return empty
+    for key, place in _region_aliases():
+        if key in agency:
+            return {k: place.get(k) for k in empty}
+    import cpca  # its division table; cpca.transform itself would import pandas
+
+    last = None
+    for info in cpca.matcher.iter(agency):
+        if last is None:
+            codes = {a.adcode for a in info.attr_infos}
+            if len(codes) > 1:
+                return empty  # a name several places share, and nothing above it printed
+            cur = info.attr_infos[0]
+        else:
+            cur = info.get_match_addr(last)
+            if cur is None:
+                break
+        last = cur
+        if cur.rank == cpca.AddrInfo.RANK_COUNTY:
+            break
+    if last is None:
+        return empty
+    code = last.adcode
+    province = cpca.adcode_name(code[:2])
+    city = cpca.adcode_name(code[:4]) if not code.endswith("0000") else None
+    district = cpca.adcode_name(code) if not code.endswith("00") else None
+    if city in (None, "市辖区", "县") and province in _MUNICIPALITIES:
+        city = province
+    return {"province": province, "city": city, "district": district, "adcode": code}
+
+
+def extract_meta(document: Document, template: str | None) -> ReportMeta:
+    title_agency, year = _title_match(document)
+    sig_agency, _ = _signature(document)
+    agency = title_agency or sig_agency
+    if year is None:
+        year = reporting_year(document)
+    region = resolve_region(agency)
+    if region["province"] is None and sig_agency and sig_agency != agency:
+        region = resolve_region(sig_agency)
+    warnings = []
+    if agency is None:
+        warnings.append("agency: no title or signature names it")
+    if year is None:
+        warnings.append("year: neither the title nor a 统计期限 states it")
+    return ReportMeta(
+        agency=agency, year=year, template=template,
+        province=region["province"], city=region["city"], district=region["district"],
+        adcode=region["adcode"], published=_published(document), format=document.format,
+        pages=document.pages, warnings=warnings, narrative_requests=narrative_requests(document),
+    )

@@ -1,0 +1,77 @@
+"""Plain text and Markdown → Document: text as PDFs are usually converted.
+
+Table rows are lines that are
+- Markdown pipe rows (`| a | b |`; the `|---|` separator lines are skipped),
+- tab-separated (`规章\t0\t0\t0`),
+- space-aligned (fields separated by two or more spaces, at least one a number), or
+- a short label followed by numbers separated by single spaces (`行政许可 0`).
+Every other non-empty line is a Paragraph (headings lose their `#`). A cell's `col` is its
+position in the line (tab or pipe index) and rows are `grid=False`: the matcher trusts those
+positions only under its own rules. `page` is the 1-based line number. Page-number lines
+(`— 4 —`, `-3-`) are dropped so that a table broken by a page keeps its rows together; a prose
+line between rows starts a new table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extractors.document import Document, Paragraph, Span, TableRow
+from extractors.encoding import decode_text
+from extractors.values import looks_like_value
+
+_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_SPACED = re.compile(r"\S(?:.*?\S)?(?=\s{2,}|$)")
+_LABEL_NUMBERS = re.compile(r"^(?P<label>[^\d\s，。；;,.:：|][^，。；;|]{0,29}?)\s+(?P<nums>(?:[-－]?[\d,，.]+\s*)+)$")
+
+
+def read(data: bytes, source: str, markdown: bool = False) -> Document:
+    text = decode_text(data)
+    doc = Document(source=source, format="markdown" if markdown else "text")
+    table = 0
+    in_table = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _PAGE_NUMBER.match(stripped):
+            continue
+        cells = _table_cells(line)
+        if cells is None and stripped.startswith("|"):
+            continue  # a |---| separator
+        if cells is not None:
+            if not in_table:
+                table += 1
+                in_table = True
+            doc.blocks.append(TableRow(
+                cells=[Span(text=c, col=i) for i, c in enumerate(cells)], page=number, table=table, grid=False))
+            continue
+        in_table = False
+        heading = stripped.lstrip("#").strip()
+        if heading:
+            doc.blocks.append(Paragraph(text=heading, page=number))
+    doc.pages = None
+    return doc
+
+
+def _table_cells(line: str) -> list[str] | None:
+    stripped = line.strip()
+    if stripped.startswith("|"):
+        if _SEPARATOR.match(stripped):
+            return None
+        inner = stripped[1:-1] if stripped.endswith("|") and len(stripped) > 1 else stripped[1:]
+        return [c.strip() for c in inner.split("|")]
+    if "\t" in line:
+        cells = [c.strip() for c in line.rstrip("\r\n").split("\t")]
+        return cells if sum(1 for c in cells if c) >= 1 and len(cells) >= 2 else None
+    fields = _SPACED.findall(stripped)
+    if len(fields) >= 2 and re.search(r"\S\s{2,}\S", stripped) and any(looks_like_value(f) for f in fields) \
+            and not stripped.endswith(("。", "；", "，")):
+        return [f.strip() for f in fields]
+    m = _LABEL_NUMBERS.match(stripped)
+    if m:
+        nums = m.group("nums").split()
+        if all(looks_like_value(n) for n in nums):
+            return [m.group("label").strip(), *nums]
+    return None
