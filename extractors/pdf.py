@@ -85,12 +85,13 @@ def read(data: bytes, source: str) -> Document:
     notes: list[str] = []
     ocr_pages = [p.number for p in pages if not p.readable and (p.has_image or p.has_text_objects)]
     table_pages = find_table_pages(pages)
-    parsed, cid_pages = _parse_table_pages(data, source, table_pages)
+    parsed, cid_pages = _parse_table_pages(data, source, table_pages, last_page=len(pages))
     ocr_pages = sorted(set(ocr_pages) | set(cid_pages))
+    parsed_numbers = {pb.number for pb in parsed}
 
     blocks_by_page: dict[int, list[Block]] = {}
     for p in pages:
-        if p.number in parsed or p.number in ocr_pages or not p.readable:
+        if p.number in parsed_numbers or p.number in ocr_pages or not p.readable:
             continue
         blocks_by_page[p.number] = _text_paragraphs(p.text, p.number)
     blocks_by_page.update({n: blocks for n, blocks in _materialise(parsed).items() if n not in cid_pages})
@@ -124,6 +125,8 @@ def _read_pdfium(data: bytes, source: str) -> tuple[list[PageText], str | None]:
             raise UnreadableDocument(f"{source}: encrypted PDF (a password is needed to open it)") from exc
         if code == pdfium_c.FPDF_ERR_SECURITY:
             raise UnreadableDocument(f"{source}: encrypted PDF (unsupported security handler)") from exc
+        if _has_no_pages(data):  # PDFium refuses an empty page tree as a format error
+            raise UnreadableDocument(f"{source}: PDF has no pages") from exc
         raise UnreadableDocument(f"{source}: corrupt PDF ({exc})") from exc
     try:
         title = None
@@ -155,6 +158,19 @@ def _read_pdfium(data: bytes, source: str) -> tuple[list[PageText], str | None]:
         raise UnreadableDocument(f"{source}: corrupt PDF ({exc})") from exc
     finally:
         doc.close()
+
+
+def _has_no_pages(data: bytes) -> bool:
+    """Whether pdfminer reads the file as a well-formed PDF without a single page."""
+    try:
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfpage import PDFPage
+        from pdfminer.pdfparser import PDFParser
+
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        return next(iter(PDFPage.create_pages(document)), None) is None
+    except Exception:  # not even pdfminer can read it: it is corrupt, not empty
+        return False
 
 
 def _has_objects(page, kind: int) -> bool:
@@ -225,8 +241,13 @@ def _text_paragraphs(text: str, page: int) -> list[Block]:
 # pdfplumber: the table pages by geometry
 
 
-def _parse_table_pages(data: bytes, source: str, numbers: list[int]) -> tuple[list[_PageBlocks], list[int]]:
-    """Parse the table pages; return their pending blocks and the pages whose glyphs are (cid:NN)."""
+def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: int
+                       ) -> tuple[list[_PageBlocks], list[int]]:
+    """Parse the table pages; return their pending blocks and the pages whose glyphs are (cid:NN).
+
+    A table still open at the foot of the last table page (its last rows may hold only numbers and
+    short labels that do not mark a page) pulls in the next page too.
+    """
     if not numbers:
         return [], []
     import pdfplumber
@@ -234,18 +255,23 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int]) -> tuple[li
     out: list[_PageBlocks] = []
     cid_pages: list[int] = []
     state = _TableState()
+    queue = list(numbers)
     try:
-        with pdfplumber.open(io.BytesIO(data), pages=numbers) as pdf:
-            for page in pdf.pages:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            while queue:
+                number = queue.pop(0)
+                page = pdf.pages[number - 1]
                 try:
                     blocks = _parse_page(page, state)
                 finally:
                     page.close()  # pdfplumber caches every object of a page until closed
                 if blocks is None:
-                    cid_pages.append(page.page_number)
+                    cid_pages.append(number)
                     state.last_grid = None
                 else:
                     out.append(blocks)
+                if not queue and state.last_grid is not None and number < last_page:
+                    queue.append(number + 1)
     except UnreadableDocument:
         raise
     except Exception as exc:  # pdfminer raises many kinds on damaged content streams
@@ -366,6 +392,8 @@ def _table_row(grid: Grid, r: int) -> TableRow | None:
     stacked header) is repeated on each row it covers, so every row carries its whole label path;
     a value spanning rows is given once, on its first row.
     """
+    if r in grid.skip_rows:
+        return None
     spans = []
     for cell in grid.row_cells(r):
         if not cell.text or (cell.r0 != r and not cell.is_label):

@@ -159,6 +159,26 @@ class Grid:
     ruled: bool = True
     table: int = 0  # document-wide table number, set by the caller
     slots: dict[tuple[int, int], GridCell] = field(default_factory=dict)
+    # A table continued over pages: its grids share one column grid (`xs` of the family, in the
+    # first page's coordinates); `scale`/`shift` map this page's x to those coordinates.
+    family: list["Grid"] = field(default_factory=list)
+    scale: float = 1.0
+    shift: float = 0.0
+    skip_rows: set[int] = field(default_factory=set)  # rows merged into the previous page's last row
+
+    def canon(self, x: float) -> float:
+        return x * self.scale + self.shift
+
+    def reindex(self, xs: list[float]) -> None:
+        """Re-place every cell on the column boundaries `xs` (the family's shared grid)."""
+        self.xs = xs
+        self.slots = {}
+        for cell in self.cells:
+            cell.c0 = _index(xs, self.canon(cell.x0))
+            cell.c1 = max(_index(xs, self.canon(cell.x1)), cell.c0 + 1)
+            for r in range(cell.r0, cell.r1):
+                for c in range(cell.c0, cell.c1):
+                    self.slots.setdefault((r, c), cell)
 
     @property
     def ncols(self) -> int:
@@ -280,44 +300,105 @@ def full_width_text(grid: Grid, r: int) -> str | None:
 
 
 def _group_cells_open_at_end(grid: Grid) -> dict[int, GridCell]:
-    """Label cells covering the table's last row with another label to their right: the group
-    labels (三、本年度办理结果, （四）无法提供) a continuation on the next page still belongs to."""
-    r = grid.nrows - 1
-    cells = grid.row_cells(r)
-    out: dict[int, GridCell] = {}
-    for i, cell in enumerate(cells):
-        if cell.is_label and any(other.is_label for other in cells[i + 1:]):
-            out[cell.c0] = cell
-    return out
+    """Label cells covering the table's last row, left of its values, with another label to their
+    right: the group labels (三、本年度办理结果, （四）无法提供) a continuation on the next page
+    still belongs to. A last row without values (a header) has no groups."""
+    cells = [c for c in grid.row_cells(grid.nrows - 1) if c.text]
+    values = [c.c0 for c in cells if not c.is_label]
+    if not values:
+        return {}
+    labels = [c for c in cells if c.is_label and c.c1 <= min(values)]
+    return {c.c0: c for c in labels[:-1]}
+
+
+# Column boundaries of two pages' grids closer than this (points, after aligning the table's
+# outer edges) are the same boundary.
+COLUMN_MATCH = 3.0
 
 
 def continue_grid(prev: Grid, grid: Grid) -> bool:
     """Join `grid` (top of a page) to `prev` (bottom of the previous page) when its columns match.
 
-    Group labels still open at the foot of `prev` carry over: an empty group cell at the top of
-    `grid` takes the label, and a label cut by the page break (`（四）无` / `法提供`) is joined on
-    both pages. Returns False (and changes nothing) when the columns do not match.
+    The two pages may draw the table a little shifted or scaled, and each page only has the column
+    boundaries its own rows need (a page without the (三) sub-rows lacks the sub-label column): the
+    outer edges are aligned, the boundaries must mostly agree, and the family's grid becomes the
+    union of both. Then labels cut by the page break are mended:
+    - a group label still open at the foot of `prev` carries over: an empty group cell at the top
+      of `grid` takes the label, and a group label cut in two (`（四）无` / `法提供`) is joined;
+    - a row label cut in two (its values on the first page, `纳费用、…` on the next) is joined and
+      the second part's row dropped.
+    Returns False (and changes nothing) when the columns do not match.
     """
-    if prev.ncols != grid.ncols:
-        return False
-    width_prev = prev.xs[-1] - prev.xs[0]
+    width_prev = prev.xs[-1] - prev.xs[0]  # prev.xs are the family's (first page's) coordinates
+    left_prev = prev.xs[0]
     width = grid.xs[-1] - grid.xs[0]
-    # Same column layout: boundaries at the same relative places (pages may shift a table a little).
-    for a, b in zip(prev.xs, grid.xs):
-        if abs((a - prev.xs[0]) / width_prev - (b - grid.xs[0]) / width) > 0.02:
-            return False
+    if width <= 0 or not 0.9 < width_prev / width < 1.1:
+        return False
+    scale = width_prev / width
+    shift = left_prev - grid.xs[0] * scale
+    mapped = [x * scale + shift for x in grid.xs]
+    small, large = sorted((prev.xs, mapped), key=len)
+    matched = sum(1 for x in small if any(abs(x - y) <= COLUMN_MATCH for y in large))
+    if matched < 0.7 * len(small):
+        return False
+
+    family = prev.family or [prev]
+    for member in family:
+        member.family = family
+    family.append(grid)
+    grid.family = family
+    grid.scale, grid.shift = scale, shift
+    union = _cluster(prev.xs + mapped, COLUMN_MATCH)
+    for member in family:
+        member.reindex(union)
     grid.table = prev.table
-    for c0, group in _group_cells_open_at_end(prev).items():
+    _mend_labels(prev, grid)
+    return True
+
+
+def _mend_labels(prev: Grid, grid: Grid) -> None:
+    last_r = prev.nrows - 1
+    groups = _group_cells_open_at_end(prev)
+    for c0, group in groups.items():
         cell = grid.cell_at(0, c0)
         if cell is None or cell.c0 != c0:
             continue
         if not cell.text:
             cell.text = group.text
         elif cell.is_label and not ENUMERATOR_RE.match(cell.text):
-            joined = group.text + cell.text
-            group.text = joined
-            cell.text = joined
-    return True
+            _join(group, cell)
+    # A row the page break cut in two (word processors let a row break across pages): each label
+    # cell of the top row continues the label cell over the same columns in the last row, and the
+    # values are all on one side. The half without values is then dropped (unless it holds labels
+    # of its own, as a header row does).
+    first = [c for c in grid.row_cells(0) if c.text and c.r0 == 0 and c.c0 not in groups]
+    last = [c for c in prev.row_cells(last_r) if c.text and c.c0 not in groups]
+    first_has_values = any(not c.is_label for c in first)
+    last_has_values = any(not c.is_label for c in last)
+    if first_has_values and last_has_values:
+        return
+    by_span = {(c.c0, c.c1): c for c in last if c.is_label}
+    joined = 0
+    for cell in first:
+        above = by_span.get((cell.c0, cell.c1))
+        if cell.is_label and above is not None and not ENUMERATOR_RE.match(cell.text):
+            _join(above, cell)
+            joined += 1
+    if not joined:
+        return
+    first_labels = {(c.c0, c.c1, c.text) for c in first if c.is_label}
+    last_labels = {(c.c0, c.c1, c.text) for c in last if c.is_label}
+    if last_has_values and first_labels <= last_labels:
+        grid.skip_rows.add(0)
+    elif first_has_values and last_labels <= first_labels:
+        prev.skip_rows.add(last_r)
+
+
+def _join(above: GridCell, below: GridCell) -> None:
+    """One label printed in two parts: both cells now read the whole."""
+    whole = above.text + below.text
+    above.text = whole
+    below.text = whole
 
 
 # --------------------------------------------------------------------------------------------
