@@ -390,17 +390,19 @@ def _table_row(grid: Grid, r: int) -> TableRow | None:
 
     A label cell spanning several rows (a group label: 三、本年度办理结果, （三）不予公开, or a
     stacked header) is repeated on each row it covers, so every row carries its whole label path;
-    a value spanning rows is given once, on its first row.
+    a value spanning rows is given once, on its first row. Empty cells are kept as empty spans
+    (the matcher tells a blank cell from a missing one by them). x positions are in the
+    coordinates of the table's first page, so a table continued over pages keeps one set of columns.
     """
     if r in grid.skip_rows:
         return None
     spans = []
     for cell in grid.row_cells(r):
-        if not cell.text or (cell.r0 != r and not cell.is_label):
+        if cell.r0 != r and not cell.is_label:
             continue
         spans.append(Span(text=cell.text, col=cell.c0, colspan=cell.c1 - cell.c0,
-                          x0=round(cell.x0, 1), x1=round(cell.x1, 1)))
-    if not spans:
+                          x0=round(grid.canon(cell.x0), 1), x1=round(grid.canon(cell.x1), 1)))
+    if not any(s.text for s in spans):
         return None
     return TableRow(cells=spans, page=grid.page, table=grid.table, grid=True)
 
