@@ -1,0 +1,548 @@
+"""OCR front end: scanned PDF pages and report images → the intermediate `Document`.
+
+How a scanned page is read, and why:
+
+1. The page is rendered grey with pypdfium2 (`OCR_DPI`; scans rarely carry more detail) and read
+   by rapidocr, whose wheel carries its ONNX models: nothing is downloaded, ever. The engine is
+   created once per process, on first use (`engine()`), because loading it costs about a second.
+2. Paper is never fed perfectly straight. The skew is measured from the text itself (pairs of
+   boxes on one printed line lean by the page's angle), the image is turned back and every box's
+   corners are turned with it, so rows are horizontal again before anything is grouped.
+3. The table's ruling lines are found in the straightened image (long thin runs of dark pixels)
+   and turned into cells the way pdfplumber does it for vector lines; the grid is then the same
+   `extractors.pdf_grid.Grid` a text PDF gives, so rowspans, stacked headers and tables continued
+   on the next page behave exactly as in a text PDF. A page without ruling lines gets columns from
+   the x-extents of the numbers and rows from their lines.
+4. Every value cell keeps rapidocr's score as `Span.confidence`. A number read with a score below
+   `MIN_DIGIT_CONFIDENCE` is never passed on as a number: its text becomes an `UNREADABLE` marker
+   (which the value parser reads as `missing`) and the document gets a note. A cell where ink is
+   seen but no text was read is marked the same way, so a lost digit never turns into `blank`.
+
+Coordinates in the intermediate form are PDF points (1/72 inch) of the page, as for text PDFs.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import threading
+from dataclasses import dataclass
+
+from extractors.document import Block, Document, Paragraph, Span, TableRow
+from extractors.errors import UnreadableDocument
+
+# Rendering resolution. 150 dpi reads the digits of every report seen so far with scores ≥ 0.99
+# and keeps a page under 5 s on one core; more pixels mostly cost recognition time.
+OCR_DPI = 150
+# Below this score a recognised number is not trusted (rapidocr misreads 9 as 6 now and then,
+# usually with a score well under this).
+MIN_DIGIT_CONFIDENCE = 0.90
+# What a value cell holds when its number cannot be trusted; `extractors.values.parse_value`
+# reads it as `missing` ("not a number"), never as a number.
+UNREADABLE = "[OCR?]"
+POINTS_PER_INCH = 72.0
+
+_NUMBER_RE = re.compile(r"^[-−－+]?[\d０-９][\d０-９,，]*(?:[.．][\d０-９]+)?(?:万?元)?$")
+_DIGIT_RE = re.compile(r"[\d０-９]")
+# A printed page number: - 3 -, —3—, 第 3 页
+_PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?)\s*$")
+
+_engine = None
+_engine_lock = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------
+# the engine
+
+
+def engine():
+    """The process's rapidocr engine, created on first use (models from the wheel, offline).
+
+    `GKNB_OCR_THREADS` caps onnxruntime's threads (the benchmark measures one core with 1).
+    """
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                from rapidocr import RapidOCR
+
+                threads = int(os.environ.get("GKNB_OCR_THREADS", "0") or 0)
+                params = {
+                    "Global.log_level": "warning",
+                    # Keep every box: a weak digit must be seen (and marked unreadable), not dropped.
+                    "Global.text_score": 0.0,
+                    # Scans are upright; the 180° classifier only costs time.
+                    "Global.use_cls": False,
+                }
+                if threads > 0:
+                    params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
+                    params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+                _engine = RapidOCR(params=params)
+    return _engine
+
+
+@dataclass
+class Box:
+    """One recognised piece of text, corners straightened, in page points."""
+
+    text: str
+    score: float
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def is_value(self) -> bool:
+        return is_value_text(self.text)
+
+
+def is_value_text(text: str) -> bool:
+    from extractors.pdf_grid import is_value
+
+    return is_value(text) or bool(_NUMBER_RE.match(text.replace(" ", "")))
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def ocr_pdf_pages(pdf_bytes: bytes, page_numbers: list[int], source: str, notes: list[str] | None = None) -> list[Block]:
+    """Blocks (paragraphs and table rows) of the given 1-based pages of a PDF, read by OCR.
+
+    `notes` (optional) receives the doubts (unreadable digits) for the report's warnings; the same
+    doubts are also carried by the cells themselves (`UNREADABLE`, `Span.confidence`).
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(pdf_bytes)
+    except pdfium.PdfiumError as exc:
+        raise UnreadableDocument(f"{source}: not a readable PDF ({exc})") from exc
+    reader = _PageReader(source, notes if notes is not None else [])
+    try:
+        for number in page_numbers:
+            if not 1 <= number <= len(pdf):
+                continue
+            page = pdf[number - 1]
+            try:
+                bitmap = page.render(scale=OCR_DPI / POINTS_PER_INCH, grayscale=True)
+                image = bitmap.to_numpy().copy()
+                bitmap.close()
+            finally:
+                page.close()
+            reader.read_page(_grey(image), number, OCR_DPI)
+    finally:
+        pdf.close()
+    return reader.blocks
+
+
+def read_image(data: bytes, source: str) -> Document:
+    """A PNG or JPEG report page (one image, one page) as a Document."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im = ImageOps.exif_transpose(im)
+            frames = []
+            for i in range(getattr(im, "n_frames", 1)):
+                im.seek(i)
+                frames.append(im.convert("L"))
+            dpi = im.info.get("dpi", (OCR_DPI, OCR_DPI))[0] or OCR_DPI
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise UnreadableDocument(f"{source}: not a readable image ({exc})") from exc
+    import numpy as np
+
+    notes: list[str] = []
+    reader = _PageReader(source, notes)
+    for number, frame in enumerate(frames, start=1):
+        dpi = float(dpi) if 50 <= float(dpi) <= 1200 else OCR_DPI
+        # Very large photos are shrunk to about OCR_DPI on an A4 page (2000 px tall) first.
+        if max(frame.size) > 2600:
+            factor = 2600 / max(frame.size)
+            frame = frame.resize((round(frame.width * factor), round(frame.height * factor)))
+            dpi *= factor
+        reader.read_page(np.asarray(frame), number, dpi)
+    return Document(source=source, format="ocr", blocks=reader.blocks, pages=len(frames), notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# one page
+
+
+class _PageReader:
+    """Reads pages in order, keeping what a table continued on the next page needs."""
+
+    def __init__(self, source: str, notes: list[str]):
+        self.source = source
+        self.notes = notes
+        self.blocks: list[Block] = []
+        self.next_table = 1
+        self.last_grid = None
+
+    def read_page(self, image, number: int, dpi: float) -> None:
+        import numpy as np
+
+        result = engine()(np.dstack([image] * 3) if image.ndim == 2 else image)
+        raw = []
+        if result.boxes is not None:
+            for quad, text, score in zip(result.boxes, result.txts, result.scores):
+                text = (text or "").strip()
+                if text:
+                    raw.append((np.asarray(quad, dtype=float), text, float(score)))
+        angle = estimate_skew(raw)
+        image = _rotate_image(image, angle) if abs(angle) > math.radians(0.02) else image
+        h, w = image.shape[:2]
+        scale = POINTS_PER_INCH / dpi
+        boxes = [_straighten(quad, text, score, angle, (w / 2, h / 2), scale) for quad, text, score in raw]
+        boxes = [b for b in boxes if not _PAGE_NUMBER_RE.match(b.text)]
+        ink = _Ink(image, scale)
+        items = self._layout(boxes, ink, number)
+        self.blocks.extend(items)
+
+    # ---- layout: ruled grids, else borderless, else paragraphs
+
+    def _layout(self, boxes: list[Box], ink: "_Ink", number: int) -> list[Block]:
+        from extractors.pdf_grid import continue_grid, full_width_text, is_narrative
+
+        grids = [g for g in ink.ruled_grids(number) if g.ncols >= 2]
+        placed: set[int] = set()
+        for grid in grids:
+            _fill(grid, boxes, placed)
+        grids = [g for g in grids if any(c.text for c in g.cells)]
+        outside = [b for i, b in enumerate(boxes) if i not in placed]
+        table_grids = [g for g in grids if not is_narrative(g)]
+        if not table_grids:
+            grid = _borderless_grid(number, outside)
+            if grid is not None:
+                table_grids = [grid]
+                inside = {i for i, b in enumerate(outside) if grid.contains(b.cx, b.cy)}
+                outside = [b for i, b in enumerate(outside) if i not in inside]
+        items: list[tuple[float, object]] = []
+        for grid in grids:
+            if grid in table_grids:
+                continue
+            for r in range(grid.nrows):
+                text = " ".join(c.text for c in grid.row_cells(r) if c.text and c.r0 == r)
+                if text:
+                    items.append((grid.ys[r], Paragraph(text=text, page=number)))
+        for top, text in _text_lines(outside):
+            items.append((top, Paragraph(text=text, page=number)))
+        for i, grid in enumerate(table_grids):
+            nothing_above = not any(top <= grid.top for top, _ in _text_lines(outside))
+            if not (i == 0 and nothing_above and self.last_grid is not None and continue_grid(self.last_grid, grid)):
+                grid.table = self.next_table
+                self.next_table += 1
+            for r in range(grid.nrows):
+                heading = full_width_text(grid, r)
+                if heading is not None:
+                    items.append((grid.ys[r], Paragraph(text=heading, page=number)))
+                else:
+                    row = self._table_row(grid, r, ink)
+                    if row is not None:
+                        items.append((grid.ys[r], row))
+        if table_grids:
+            last = table_grids[-1]
+            self.last_grid = last if not any(top >= last.bottom for top, _ in _text_lines(outside)) else None
+        else:
+            self.last_grid = None
+        items.sort(key=lambda item: item[0])
+        return [block for _, block in items]
+
+    def _table_row(self, grid, r: int, ink: "_Ink") -> TableRow | None:
+        """Row band r as a TableRow, as `extractors.pdf` makes it, plus each cell's OCR score.
+
+        Group labels spanning rows are repeated on each row; a value spanning rows is given once.
+        A value cell read with a low score, or an empty-looking cell with ink in it, gets
+        `UNREADABLE` as its text.
+        """
+        spans = []
+        has_value = any(c.text and is_value_text(c.text) for c in grid.row_cells(r))
+        for cell in grid.row_cells(r):
+            conf = getattr(cell, "ocr_confidence", None)
+            text = cell.text
+            if not text:
+                # Nothing read: truly empty, or a mark the OCR missed? Ink decides, in value rows.
+                if has_value and cell.r0 == r and cell.c0 > 0 and ink.has_ink(cell):
+                    text, conf = UNREADABLE, 0.0
+                    self._doubt(grid.page, r, "ink in a cell where nothing was read")
+                else:
+                    continue
+            elif cell.r0 != r and not cell.is_label:
+                continue
+            elif _DIGIT_RE.search(text) and conf is not None and conf < MIN_DIGIT_CONFIDENCE and is_value_text(text):
+                self._doubt(grid.page, r, f"number {text!r} read with confidence {conf:.2f}")
+                text = UNREADABLE
+            spans.append(Span(text=text, col=cell.c0, colspan=cell.c1 - cell.c0,
+                              x0=round(cell.x0, 1), x1=round(cell.x1, 1), confidence=conf))
+        if not spans:
+            return None
+        return TableRow(cells=spans, page=grid.page, table=grid.table, grid=True)
+
+    def _doubt(self, page: int, r: int, why: str) -> None:
+        self.notes.append(f"OCR page {page}, table row {r + 1}: {why}; cell left missing")
+
+
+# --------------------------------------------------------------------------------------------
+# skew
+
+
+def estimate_skew(raw: list[tuple]) -> float:
+    """The page's skew in radians (positive: lines descend to the right), from its text boxes.
+
+    Two boxes of similar height on one printed line lean by the page's angle; the median over all
+    such pairs a few centimetres apart is robust to boxes from neighbouring lines.
+    """
+    import numpy as np
+
+    if len(raw) < 4:
+        return 0.0
+    quads = np.array([q for q, _, _ in raw])  # n × 4 × 2, corners tl, tr, br, bl
+    cx = quads[:, :, 0].mean(axis=1)
+    cy = quads[:, :, 1].mean(axis=1)
+    hgt = (quads[:, 3, 1] + quads[:, 2, 1] - quads[:, 0, 1] - quads[:, 1, 1]) / 2
+    med_h = float(np.median(hgt)) or 1.0
+    dx = cx[None, :] - cx[:, None]
+    dy = cy[None, :] - cy[:, None]
+    similar = np.abs(hgt[None, :] - hgt[:, None]) < 0.25 * med_h
+    ok = similar & (dx > 4 * med_h) & (dx < 30 * med_h) & (np.abs(dy) < 0.6 * med_h)
+    if ok.sum() < 5:
+        return 0.0
+    angles = np.arctan2(dy[ok], dx[ok])
+    angle = float(np.median(angles))
+    return angle if abs(angle) < math.radians(5) else 0.0
+
+
+def _rotate_image(image, angle: float):
+    import cv2
+
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), math.degrees(angle), 1.0)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _straighten(quad, text: str, score: float, angle: float, centre: tuple[float, float], scale: float) -> Box:
+    """The box's corners turned by -angle about the image centre (as `_rotate_image` turns the
+    image), as an upright box in points."""
+    c, s = math.cos(angle), math.sin(angle)
+    cx, cy = centre
+    xs, ys = [], []
+    for x, y in quad:
+        xs.append(cx + c * (x - cx) + s * (y - cy))
+        ys.append(cy - s * (x - cx) + c * (y - cy))
+    return Box(text=text, score=score, x0=min(xs) * scale, x1=max(xs) * scale,
+               top=min(ys) * scale, bottom=max(ys) * scale)
+
+
+def _grey(image):
+    import numpy as np
+
+    if image.ndim == 3:
+        image = image[:, :, :3].mean(axis=2).astype(np.uint8) if image.shape[2] >= 3 else image[:, :, 0]
+    return np.ascontiguousarray(image)
+
+
+# --------------------------------------------------------------------------------------------
+# ruling lines and ink
+
+
+class _Ink:
+    """The straightened page image: its ruling lines, and whether a region holds any ink."""
+
+    def __init__(self, image, scale: float):
+        import cv2
+
+        self.scale = scale
+        self.dark = cv2.threshold(image, 170, 255, cv2.THRESH_BINARY_INV)[1]
+
+    def edges(self) -> list[dict]:
+        """Horizontal and vertical ruling segments as pdfplumber edge dicts, in points."""
+        import cv2
+
+        h, w = self.dark.shape
+        out = []
+        for orient, kernel in (("h", (max(25, w // 40), 1)), ("v", (1, max(25, h // 60)))):
+            lines = cv2.morphologyEx(self.dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+            n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+            for i in range(1, n):
+                x, y, bw, bh, _ = stats[i]
+                if orient == "h" and bh <= 8 and bw >= kernel[0]:
+                    yy = (y + bh / 2) * self.scale
+                    out.append(_edge("h", x * self.scale, (x + bw) * self.scale, yy, yy))
+                elif orient == "v" and bw <= 8 and bh >= kernel[1]:
+                    xx = (x + bw / 2) * self.scale
+                    out.append(_edge("v", xx, xx, y * self.scale, (y + bh) * self.scale))
+        return out
+
+    def ruled_grids(self, number: int) -> list:
+        from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+
+        from extractors.pdf_grid import grid_from_cells
+
+        edges = self.edges()
+        if not edges:
+            return []
+        edges = merge_edges(edges, snap_x_tolerance=3, snap_y_tolerance=3, join_x_tolerance=3, join_y_tolerance=3)
+        cells = intersections_to_cells(edges_to_intersections(edges, x_tolerance=3, y_tolerance=3))
+        grids = []
+        for table in cells_to_tables(cells):
+            grid = grid_from_cells(number, list(table))
+            if grid is not None:
+                grids.append(grid)
+        grids.sort(key=lambda g: g.top)
+        return grids
+
+    def has_ink(self, cell) -> bool:
+        """Dark pixels well inside the cell (its ruling lines excluded): something is printed."""
+        s = self.scale
+        pad = 3
+        x0, x1 = int(cell.x0 / s) + pad, int(cell.x1 / s) - pad
+        y0, y1 = int(cell.top / s) + pad, int(cell.bottom / s) - pad
+        if x1 <= x0 or y1 <= y0:
+            return False
+        region = self.dark[y0:y1, x0:x1]
+        # A digit at 150 dpi is ~40 dark pixels; specks and line remnants are fewer.
+        return int((region > 0).sum()) >= 25
+
+
+def _edge(orientation: str, x0: float, x1: float, top: float, bottom: float) -> dict:
+    return {"orientation": orientation, "x0": x0, "x1": x1, "top": top, "bottom": bottom,
+            "width": x1 - x0, "height": bottom - top, "object_type": "line"}
+
+
+# --------------------------------------------------------------------------------------------
+# boxes into grids
+
+
+def _fill(grid, boxes: list[Box], placed: set[int]) -> None:
+    """Each box into the cell under its centre (a one-slot cell where the ruling has none); the
+    cell's text is its boxes' lines joined, its confidence the lowest score among them."""
+    from bisect import bisect_right
+
+    from extractors.pdf_grid import GridCell
+
+    members: dict[int, list[Box]] = {}
+    cells_by_id = {}
+    for i, box in enumerate(boxes):
+        if i in placed or not grid.contains(box.cx, box.cy):
+            continue
+        c = min(max(bisect_right(grid.xs, box.cx) - 1, 0), grid.ncols - 1)
+        r = min(max(bisect_right(grid.ys, box.cy) - 1, 0), grid.nrows - 1)
+        cell = grid.slots.get((r, c))
+        if cell is None:
+            cell = GridCell(r, r + 1, c, c + 1, grid.xs[c], grid.ys[r], grid.xs[c + 1], grid.ys[r + 1])
+            grid.cells.append(cell)
+            grid.slots[(r, c)] = cell
+        members.setdefault(id(cell), []).append(box)
+        cells_by_id[id(cell)] = cell
+        placed.add(i)
+    for key, group in members.items():
+        cell = cells_by_id[key]
+        cell.text = _join_lines(group)
+        cell.lines = len(_lines(group))
+        cell.ocr_confidence = min(b.score for b in group)
+
+
+def _lines(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes grouped into printed lines (vertical overlap), top to bottom, each left to right."""
+    rows: list[list[Box]] = []
+    for b in sorted(boxes, key=lambda b: (b.top, b.x0)):
+        if rows:
+            last = rows[-1]
+            top = min(x.top for x in last)
+            bottom = max(x.bottom for x in last)
+            if top <= b.cy <= bottom:
+                last.append(b)
+                continue
+        rows.append([b])
+    for row in rows:
+        row.sort(key=lambda b: b.x0)
+    return rows
+
+
+def _join_lines(boxes: list[Box]) -> str:
+    from extractors.pdf_grid import normalize_label
+
+    # Two boxes on one line stay apart ("1 0" is not a number, so never silently "10").
+    return normalize_label("\n".join(" ".join(b.text for b in row) for row in _lines(boxes)))
+
+
+def _text_lines(boxes: list[Box]) -> list[tuple[float, str]]:
+    out = []
+    for row in _lines(boxes):
+        text = " ".join(b.text for b in row).strip()
+        if text:
+            out.append((min(b.top for b in row), text))
+    return out
+
+
+def _borderless_grid(number: int, boxes: list[Box]):
+    """A grid for a table printed without ruling lines, from the boxes of the lines that hold
+    numbers: columns from the numbers' x-extents, one row per line with numbers; label-only lines
+    in between join the nearest such row. OCR boxes are already separate tokens, so two numbers
+    are never merged into one."""
+    from extractors.pdf_grid import Grid, GridCell, normalize_label
+
+    lines = _lines(boxes)
+    value_line = [len(row) > 1 and row[-1].is_value for row in lines]
+    idx = [i for i, v in enumerate(value_line) if v]
+    if len(idx) < 2:
+        return None
+    first, last = idx[0], idx[-1]
+    region = lines[first:last + 1]
+    values = [b for row in region for b in row if b.is_value and b is not row[0]]
+    if len(values) < 4:
+        return None
+    bands: list[list[float]] = []
+    for b in sorted(values, key=lambda b: b.x0):
+        if bands and b.x0 <= bands[-1][1] + 1.5:
+            bands[-1][1] = max(bands[-1][1], b.x1)
+        else:
+            bands.append([b.x0, b.x1])
+    left = min(b.x0 for row in region for b in row) - 1
+    right = max(b.x1 for row in region for b in row) + 1
+    xs = [left, bands[0][0] - 2] + [(a[1] + b[0]) / 2 for a, b in zip(bands, bands[1:])] + [right]
+    xs = sorted(set(xs))
+    value_rows = [i for i, row in enumerate(region) if any(b.is_value and b.x0 >= bands[0][0] - 2 for b in row)]
+    owner = {}
+    for i, row in enumerate(region):
+        if i in value_rows:
+            owner[i] = i
+            continue
+        mid = sum(b.cy for b in row) / len(row)
+        owner[i] = min(value_rows, key=lambda j: abs(sum(b.cy for b in region[j]) / len(region[j]) - mid))
+    ordered = sorted(set(owner.values()))
+    ys = [min(b.top for b in region[i]) for i in ordered] + [max(b.bottom for row in region for b in row)]
+    grid = Grid(page=number, xs=xs, ys=ys, cells=[], ruled=False)
+    from bisect import bisect_right
+
+    for ri, lead in enumerate(ordered):
+        by_col: dict[int, list[Box]] = {}
+        for i in (i for i in range(len(region)) if owner[i] == lead):
+            for b in region[i]:
+                c = min(max(bisect_right(xs, b.cx) - 1, 0), len(xs) - 2)
+                by_col.setdefault(c, []).append(b)
+        for c, group in sorted(by_col.items()):
+            cell = GridCell(ri, ri + 1, c, c + 1, xs[c], ys[ri], xs[c + 1], ys[ri + 1])
+            cell.text = normalize_label(_join_lines(group))
+            cell.ocr_confidence = min(b.score for b in group)
+            grid.cells.append(cell)
+            grid.slots[(ri, c)] = cell
+    return grid
+
+
+__all__ = ["ocr_pdf_pages", "read_image", "engine", "estimate_skew", "UNREADABLE", "MIN_DIGIT_CONFIDENCE", "OCR_DPI"]
