@@ -395,6 +395,23 @@ def write_text(rep: SynthReport, path: Path) -> Path:
     return path
 
 
+def write_webtext(rep: SynthReport, path: Path) -> Path:
+    """The report as an archive of crawled page text keeps it: the cells of each table row run
+    together with nothing between them (`规章3574…`), the page's header lines above."""
+    text = narrative(rep)
+    body = "".join(text["intro"] + text["s2"])
+    for heading, layout in ((None, layout_section2), ("s3", layout_section3), ("s4", layout_section4)):
+        if heading:
+            body += "".join(text[heading])
+        body += "".join("".join(r) for r in _grid(layout(rep)))
+    body += "".join(text["end"])
+    page = (f"标题: {rep.title}\n发布时间: {rep.published.isoformat()} 09:30\n"
+            f"==================== 正文 ====================\n{body}\n")
+    path = Path(path)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def write_docx(rep: SynthReport, path: Path) -> Path:
     """A filled Word file: the official blank template for 2021, tables built for 2019."""
     if rep.template == "2021":
