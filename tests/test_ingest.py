@@ -1,0 +1,170 @@
+"""gknb ingest: real documents in, rows in DuckDB out; idempotent; corrections supersede; bad files rejected."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from gknb.warehouse.errors import IngestError
+from gknb.warehouse.ingest import extract_document, ingest_paths, iter_documents
+from gknb.warehouse.load import load_document
+from gknb.warehouse.publish import building
+from gknb.warehouse.types import SourceInfo
+from warehouse_helpers import SAMPLES, extracted_from_truth, samples_warehouse
+
+TABLES = ("documents", "reports", "cells")
+
+
+def _rows(db: Path, table: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        order = {"documents": "document_id", "reports": "report_id",
+                 "cells": "report_id, section, row_key, col_key"}[table]
+        cols = {"documents": "* EXCLUDE (first_seen, run_id)", "reports": "* EXCLUDE (loaded_at)",
+                "cells": "*"}[table]
+        return con.execute(f"SELECT {cols} FROM {table} ORDER BY {order}").fetchall()
+    finally:
+        con.close()
+
+
+def test_samples_load_and_broken_file_is_rejected():
+    con = duckdb.connect(str(samples_warehouse()), read_only=True)
+    status = dict(con.execute(
+        "SELECT regexp_extract(source_path, '[^/]+$'), status FROM documents").fetchall())
+    reason = con.execute("SELECT reason, reason_kind FROM documents WHERE source_path LIKE '%broken.pdf'").fetchone()
+    reports = con.execute("SELECT count(*), count(DISTINCT report_id) FROM reports").fetchone()
+    hongze = con.execute(
+        "SELECT c.value FROM cells c JOIN reports r USING (report_id) "
+        "WHERE r.agency LIKE '%洪泽区%' AND c.section = 4 AND c.row_key = 'admin_review' AND c.col_key = 'upheld'").fetchone()
+    con.close()
+    assert status["broken.pdf"] == "rejected"
+    assert reason[0] and reason[1] == "unreadable"
+    assert status["hongze_2023.pdf"] == "loaded" and status["huaian_2024.pdf"] == "loaded"
+    assert status["city_2025_rowspan.html"] == "loaded"
+    assert status["000_1a488c694ce6abfd.txt"] == "loaded"
+    # Every sample report loaded (README.md is a document, but no report).
+    assert reports[0] == reports[1] >= 12
+    assert int(hongze[0]) == 10  # 行政复议 结果维持, as printed
+
+
+def test_ingest_run_is_recorded():
+    con = duckdb.connect(str(samples_warehouse()), read_only=True)
+    run = con.execute("SELECT documents, loaded, rejected, unchanged, duplicates, workers, "
+                      "extract_seconds, load_seconds, finished IS NOT NULL FROM ingest_runs").fetchall()
+    docs = con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'rejected') FROM documents").fetchone()
+    con.close()
+    assert len(run) == 1
+    documents, loaded, rejected, unchanged, duplicates, workers, ext, load, finished = run[0]
+    assert (documents, loaded + rejected, rejected, unchanged, duplicates) == (docs[0], docs[0], docs[1], 0, 0)
+    assert workers == 2 and ext > 0 and load > 0 and finished
+
+
+def test_ingesting_twice_changes_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(samples_warehouse(), db)
+    before = {t: _rows(db, t) for t in TABLES}
+    inputs = Path(samples_warehouse()).parent / "inputs"
+    run = ingest_paths([inputs], db, workers=1, progress=False)
+    assert run.loaded == 0 and run.rejected == 0 and run.unchanged == run.documents > 10
+    assert {t: _rows(db, t) for t in TABLES} == before
+
+
+def test_a_correction_supersedes_and_history_stays(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with building(db) as con:
+        first = load_document(con, extracted_from_truth("hongze_2023"))
+    def corrected(extraction):
+        cell = extraction.cell(4, "admin_review", "total")
+        cell.value, cell.raw = 11, "11"
+    with building(db) as con:
+        second = load_document(con, extracted_from_truth("hongze_2023", path="/reports/hongze_2023_v2.pdf", edit=corrected))
+    assert first.status == second.status == "loaded"
+    assert second.superseded == [first.report_id]
+    con = duckdb.connect(str(db), read_only=True)
+    versions = con.execute("SELECT report_id, is_current, superseded_by FROM reports ORDER BY load_seq").fetchall()
+    current = con.execute("SELECT value FROM v_cells WHERE section = 4 AND row_key = 'admin_review' AND col_key = 'total'").fetchall()
+    history = con.execute("SELECT is_current, value FROM v_cells_history WHERE section = 4 AND row_key = 'admin_review' "
+                          "AND col_key = 'total' ORDER BY is_current").fetchall()
+    con.close()
+    assert versions == [(first.report_id, False, second.report_id), (second.report_id, True, None)]
+    assert [int(v) for (v,) in current] == [11]
+    assert [(c, int(v)) for c, v in history] == [(False, 0), (True, 11)]
+
+
+def test_same_bytes_elsewhere_is_a_duplicate_and_crawl_metadata_is_kept(tmp_path):
+    db = tmp_path / "w.duckdb"
+    original = extracted_from_truth("huaian_2024")
+    copy = extracted_from_truth("huaian_2024", path="/mirror/huaian.pdf")
+    source = SourceInfo(url="http://127.0.0.1:8000/gknb/huaian.pdf", fetched_at="2025-02-01T02:00:00+08:00",
+                        http_status=200, etag='"abc"', last_modified="Sat, 01 Feb 2025 00:00:00 GMT")
+    with building(db) as con:
+        a = load_document(con, original)
+        b = load_document(con, copy, source)
+        c = load_document(con, copy, source)
+    assert (a.status, b.status, c.status) == ("loaded", "duplicate", "unchanged")
+    assert b.report_id == a.report_id
+    con = duckdb.connect(str(db), read_only=True)
+    row = con.execute("SELECT url, fetched_at, http_status, etag, last_modified FROM documents WHERE status = 'duplicate'").fetchone()
+    n_reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    con.close()
+    assert row[0] == source.url and str(row[1]) == "2025-01-31 18:00:00" and row[2:] == (200, '"abc"', source.last_modified)
+    assert n_reports == 1
+
+
+def test_unsupported_and_corrupt_files_are_rejected_with_reason(tmp_path):
+    doc = tmp_path / "old.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    db = tmp_path / "w.duckdb"
+    run = ingest_paths([doc, empty, SAMPLES / "pdf" / "hongze_2023.pdf"], db, workers=1, progress=False)
+    assert (run.loaded, run.rejected) == (1, 2)
+    con = duckdb.connect(str(db), read_only=True)
+    kinds = dict(con.execute("SELECT regexp_extract(source_path, '[^/]+$'), reason_kind FROM documents").fetchall())
+    con.close()
+    assert kinds == {"old.doc": "unsupported", "empty.pdf": "unreadable", "hongze_2023.pdf": None}
+
+
+def test_extract_document_is_picklable_and_never_raises(tmp_path):
+    import pickle
+
+    bad = tmp_path / "x.pdf"
+    bad.write_bytes(b"%PDF-1.4 garbage")
+    good = extract_document(SAMPLES / "html" / "city_2025_rowspan.html")
+    broken = extract_document(bad)
+    assert good.ok and good.extraction.meta.year == 2025 and len(good.sha256) == 64
+    assert not broken.ok and broken.error and broken.error_kind == "unreadable"
+    assert pickle.loads(pickle.dumps(good)).extraction.cell(3, "new_requests", "total").value == \
+        good.extraction.cell(3, "new_requests", "total").value
+
+
+def test_walk_skips_hidden_and_jsonl_but_keeps_markdown(tmp_path):
+    (tmp_path / "a.md").write_text("# x")
+    (tmp_path / ".hidden.pdf").write_bytes(b"%PDF")
+    (tmp_path / "log.jsonl").write_text("{}")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.html").write_text("<html></html>")
+    assert [p.name for p in iter_documents([tmp_path])] == ["a.md", "b.html"]
+    with pytest.raises(IngestError):
+        iter_documents([tmp_path / "nope"])
+
+
+def test_cli_ingest_uses_gknb_db(tmp_path):
+    db = tmp_path / "env.duckdb"
+    env = {**os.environ, "GKNB_DB": str(db)}
+    gknb = Path(sys.executable).parent / "gknb"
+    out = subprocess.run([str(gknb), "ingest", str(SAMPLES / "html"), "--workers", "1", "--no-progress"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "1 loaded" in out.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+    con.close()
+    missing = subprocess.run([str(gknb), "ingest", str(tmp_path / "nope")], capture_output=True, text=True, env=env, timeout=60)
+    assert missing.returncode == 2 and "no such file" in missing.stderr

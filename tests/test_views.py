@@ -1,0 +1,129 @@
+"""The analysts' views on real samples: rollups by district and year, coverage, year over year."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from gknb.warehouse.load import load_document
+from gknb.warehouse.publish import building
+from gknb.warehouse.rollups import MATERIALISED_VIEWS, refresh_rollups
+from warehouse_helpers import extracted_from_truth, samples_warehouse
+
+
+@pytest.fixture(scope="module")
+def con():
+    c = duckdb.connect(str(samples_warehouse()), read_only=True)
+    yield c
+    c.close()
+
+
+def _rollup(con, where: str, params: list) -> dict:
+    cur = con.execute(f"SELECT * FROM rollup_requests_district_year WHERE {where}", params)
+    rows = cur.fetchall()
+    assert len(rows) == 1, rows
+    return dict(zip([d[0] for d in cur.description], rows[0]))
+
+
+def test_done_when_numbers(con):
+    hongze = _rollup(con, "district = ? AND year = ?", ["洪泽区", 2023])
+    huaian = _rollup(con, "city = ? AND district IS NULL AND year = ?", ["淮安市", 2024])
+    xingqing = _rollup(con, "district = ? AND year = ?", ["兴庆区", 2020])
+    assert hongze["new_requests"] == 21 and hongze["total_processed"] == 21
+    assert huaian["total_processed"] == 3050 and huaian["reports"] == 1
+    assert xingqing["new_requests"] == 0 and xingqing["reports"] == 2
+
+
+def test_rollup_columns_follow_the_identities(con):
+    rows = con.execute(
+        "SELECT new_requests + carried_over, total_processed + carried_forward, "
+        "granted + partially_granted + denied + unavailable + rejected + other, total_processed, "
+        "disclosure_rate, (granted + partially_granted) / total_processed "
+        "FROM rollup_requests_district_year WHERE city = '淮安市' AND district IS NULL AND year = 2024").fetchone()
+    assert rows[0] == rows[1] == 3050 + 103
+    assert rows[2] == rows[3]
+    assert rows[4] == pytest.approx(rows[5], abs=1e-4)
+
+
+def test_truncated_report_gives_null_not_a_partial_sum(con):
+    # 兴庆区民政局 2019: the request table stops after 5.属于三类内部事务信息; the rest is missing.
+    row = _rollup(con, "district = ? AND year = ?", ["兴庆区", 2019])
+    assert row["reports_incomplete"] == 1
+    assert row["total_processed"] is None and row["carried_forward"] is None
+
+
+def test_v_cells_has_labels_and_dimensions(con):
+    row = con.execute(
+        "SELECT row_label, col_label, value, page, agency, district FROM v_cells "
+        "WHERE district = '洪泽区' AND section = 3 AND row_key = 'new_requests' AND col_key = 'total'").fetchone()
+    assert row[0] == "一、本年新收政府信息公开申请数量" and row[1] == "总计"
+    assert int(row[2]) == 21 and row[3] >= 1 and "洪泽区" in row[4] and row[5] == "洪泽区"
+
+
+def test_review_litigation_rollup(con):
+    rows = dict((k, (u, c, o, p, t)) for k, u, c, o, p, t in con.execute(
+        "SELECT case_kind, upheld, corrected, other, pending, total FROM rollup_review_litigation_district_year "
+        "WHERE district = '洪泽区' AND year = 2023").fetchall())
+    assert rows["admin_review"] == (10, 1, 0, 0, 0)  # printed as is: its total does not add up
+
+
+def test_disclosure_rollup_lines_up_2019_and_2021(con):
+    # 平潭 prints the 2019 template for 2019-2020 and the 2021 template from 2021: 本年新制作数量 and
+    # 本年制发件数 are one measure, new_this_year; 2019-only measures are not comparable.
+    measures = con.execute(
+        "SELECT DISTINCT year, measure, comparable FROM rollup_disclosure_district_year "
+        "WHERE district = '平潭县' AND row_key = 'normative_docs' ORDER BY year, measure").fetchall()
+    by_year = {}
+    for year, measure, comparable in measures:
+        by_year.setdefault(year, {})[measure] = comparable
+    assert by_year[2020]["new_this_year"] is True and by_year[2021]["new_this_year"] is True
+    assert by_year[2020]["total_public"] is False and "total_public" not in by_year[2021]
+    assert "in_force" in by_year[2022]
+
+
+def test_coverage_and_year_over_year(con):
+    years = con.execute(
+        "SELECT year, has_report FROM coverage_agency_year WHERE district = '平潭县' ORDER BY year").fetchall()
+    assert years[:4] == [(2019, True), (2020, True), (2021, True), (2022, True)]
+    # Up to the warehouse's last year (2025): no 平潭 report for 2023-2025 in the samples.
+    assert years[4:] == [(2023, False), (2024, False), (2025, False)]
+    yoy = con.execute(
+        "SELECT year, new_requests, new_requests_prev, new_requests_change FROM yoy_requests_district_year "
+        "WHERE district = '平潭县' ORDER BY year").fetchall()
+    assert yoy[0][2] is None
+    for (y0, n0, _, _), (y1, n1, prev, change) in zip(yoy, yoy[1:]):
+        assert y1 == y0 + 1 and prev == n0 and change == n1 - n0
+
+
+def test_2021_other_is_derived_from_its_subrows(tmp_path):
+    def subrows(extraction):
+        # The report prints the three 其他处理 rows instead of the single one.
+        extraction.cells = [c for c in extraction.cells if c.row_key != "other"]
+        for c in extraction.cells:
+            if c.section == 3 and c.row_key in ("other_no_correction", "other_unpaid_fee", "other_other"):
+                c.status, c.value, c.raw = "value", 2 if c.col_key == "total" else 0, "2"
+    def lost_subrow(extraction):
+        subrows(extraction)
+        c = extraction.cell(3, "other_unpaid_fee", "total")
+        c.status, c.value, c.raw = "missing", None, None
+    db = tmp_path / "w.duckdb"
+    with building(db) as w:
+        printed = load_document(w, extracted_from_truth("hongze_2023"))
+        derived = load_document(w, extracted_from_truth("huaian_2024", edit=subrows))
+        gap = load_document(w, extracted_from_truth("huaian_2024", path="/x/v3.pdf", edit=lost_subrow))
+        w.execute("UPDATE reports SET is_current = true, superseded_by = NULL")  # look at all three
+        other = dict(w.execute("SELECT report_id, other FROM v_report_requests").fetchall())
+    assert other[printed.report_id] == 0
+    assert other[derived.report_id] == 6
+    assert other[gap.report_id] is None
+
+
+def test_refresh_rollups_materialises_out_tables(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with building(db) as w:
+        load_document(w, extracted_from_truth("huaian_2024"))
+        rows = refresh_rollups(w)
+        same = w.execute("SELECT count(*) FROM (SELECT * FROM out_rollup_requests_district_year "
+                         "EXCEPT SELECT * FROM rollup_requests_district_year)").fetchone()[0]
+    assert set(rows) == {f"out_{v}" for v in MATERIALISED_VIEWS}
+    assert rows["out_rollup_requests_district_year"] == 1 and same == 0
