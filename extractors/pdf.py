@@ -31,7 +31,7 @@ from extractors.document import Block, Document, Paragraph, Span, TableRow
 from extractors.errors import UnreadableDocument
 from extractors.pdf_grid import (
     Grid,
-    borderless_grid,
+    borderless_grids,
     chars_to_lines,
     continue_grid,
     dedupe_chars,
@@ -41,7 +41,6 @@ from extractors.pdf_grid import (
     is_narrative,
     is_page_number,
     is_value,
-    line_groups,
 )
 
 # A page whose text has this many distinct table labels holds (part of) the national tables.
@@ -308,12 +307,12 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
     result = _PageBlocks(number)
     text_lines = [ln for ln in chars_to_lines(outside) if not is_page_number(ln.text)]
     table_grids = [g for g in grids if not is_narrative(g)]
-    if not table_grids:
-        # No ruled table: rebuild one from the numbers' positions if the page has them.
-        grid = _borderless(number, outside)
-        if grid is not None:
-            table_grids = [grid]
-            text_lines = [ln for ln in text_lines if not grid.contains((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2)]
+    # Tables printed without ruling lines: rebuilt from where the numbers sit.
+    narrative_chars = [ch for ch in outside] if table_grids else chars
+    for grid in borderless_grids(number, narrative_chars):
+        table_grids.append(grid)
+        text_lines = [ln for ln in text_lines if not grid.contains((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2)]
+    table_grids.sort(key=lambda g: g.top)
 
     for grid in grids:
         if grid in table_grids:
@@ -346,26 +345,6 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
         state.last_grid = None
     result.items.sort(key=lambda item: item[0])
     return result
-
-
-def _borderless(number: int, chars: list[dict]) -> Grid | None:
-    """The table region of a page without ruling lines: the run of lines that end in values."""
-    groups = line_groups(chars)
-    if not groups:
-        return None
-    lines = chars_to_lines(chars)  # same grouping, same order
-    ends_in_value = [bool(ln.text.split()) and is_value(ln.text.split()[-1]) and len(ln.text.split()) > 1 for ln in lines]
-    idx = [i for i, v in enumerate(ends_in_value) if v]
-    if len(idx) < 2:
-        return None
-    first, last = idx[0], idx[-1]
-    # Header lines just above the first value line: short lines that are not running text.
-    while first > 0 and not lines[first - 1].text.endswith(("。", "：", ":")) and first > idx[0] - 4:
-        if is_page_number(lines[first - 1].text):
-            break
-        first -= 1
-    region = [g for g in groups[first:last + 1] if not is_page_number("".join(c["text"] for c in g))]
-    return borderless_grid(number, region)
 
 
 def _materialise(parsed: list[_PageBlocks]) -> dict[int, list[Block]]:

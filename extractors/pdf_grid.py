@@ -85,20 +85,26 @@ class Line:
 
 
 def line_groups(chars: list[dict]) -> list[list[dict]]:
-    """Characters grouped into lines by vertical overlap, top to bottom, each left to right."""
+    """Characters grouped into lines, top to bottom, each left to right.
+
+    A character joins the line above it when its vertical centre is within half its height of
+    that line's mean centre; comparing with the line's whole extent instead would let a tall
+    number merge the two lines of a small-print label beside it.
+    """
     rows: list[list[dict]] = []
+    mids: list[float] = []
     for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
         if not ch["text"].strip():
             continue
         mid = (ch["top"] + ch["bottom"]) / 2
-        if rows:
-            last = rows[-1]
-            top = min(c["top"] for c in last)
-            bottom = max(c["bottom"] for c in last)
-            if top - 0.5 <= mid <= bottom + 0.5:
-                last.append(ch)
-                continue
+        height = max(ch["bottom"] - ch["top"], 1.0)
+        if rows and abs(mid - mids[-1]) <= 0.45 * height:
+            rows[-1].append(ch)
+            n = len(rows[-1])
+            mids[-1] += (mid - mids[-1]) / n
+            continue
         rows.append([ch])
+        mids.append(mid)
     for row in rows:
         row.sort(key=lambda c: c["x0"])
     return rows
@@ -165,6 +171,7 @@ class Grid:
     scale: float = 1.0
     shift: float = 0.0
     skip_rows: set[int] = field(default_factory=set)  # rows merged into the previous page's last row
+    value_cols: int = 0  # borderless grids: how many value columns the rows have
 
     def canon(self, x: float) -> float:
         return x * self.scale + self.shift
@@ -328,7 +335,15 @@ def continue_grid(prev: Grid, grid: Grid) -> bool:
     - a row label cut in two (its values on the first page, `纳费用、…` on the next) is joined and
       the second part's row dropped.
     Returns False (and changes nothing) when the columns do not match.
+
+    Borderless grids have no outer edges to align: they continue when they have as many value
+    columns, keeping their own columns (the matcher places values by x, which a page keeps).
     """
+    if not (prev.ruled and grid.ruled):
+        if prev.ruled or grid.ruled or prev.value_cols != grid.value_cols:
+            return False
+        grid.table = prev.table
+        return True
     width_prev = prev.xs[-1] - prev.xs[0]  # prev.xs are the family's (first page's) coordinates
     left_prev = prev.xs[0]
     width = grid.xs[-1] - grid.xs[0]
@@ -405,77 +420,180 @@ def _join(above: GridCell, below: GridCell) -> None:
 # borderless tables
 
 
-def borderless_grid(page: int, lines_chars: list[list[dict]]) -> Grid | None:
-    """A grid for a table printed without ruling lines, from its lines' characters.
+# Lines above a borderless table's first value row that may be its header rows.
+MAX_HEADER_LINES = 8
+_HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+条)")
 
-    Columns: the x-extents of the numbers, clustered across the lines that hold numbers; the label
-    column is everything left of the first number column. Rows: each line with numbers is a row;
-    a line without numbers (a wrapped label) joins the nearest row with numbers, or stands as a
-    header row above the first one.
+
+@dataclass
+class _TLine:
+    tokens: list[tuple[str, float, float]]  # (text, x0, x1), left to right
+    top: float
+    bottom: float
+    k: int = 0  # trailing value tokens
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+def borderless_grids(page: int, chars: list[dict]) -> list[Grid]:
+    """Grids for tables printed without ruling lines, rebuilt from where the words sit.
+
+    A value row is a line ending in value tokens (numbers or nil words standing apart from the
+    label). Consecutive value rows with the same number of values form a table (a section's rows
+    all have as many values as the table has columns); each value's column is its position in the
+    row, its extent the union of the tokens in that place. Label-only lines in between are wrapped
+    labels and join the value row nearest them; label-only lines just above the first row are the
+    header, their one-column words stacked into one header row (`商业` over `企业` → `商业企业`).
     """
-    tokens_by_line = [_tokens(chars) for chars in lines_chars]
-    number_boxes = [(t[1], t[2]) for toks in tokens_by_line for t in toks if is_value(t[0])]
-    if len(number_boxes) < 4:
-        return None
-    # Column bands: overlapping number extents merge into one column.
-    bands: list[list[float]] = []
-    for x0, x1 in sorted(number_boxes):
-        if bands and x0 <= bands[-1][1] + 1.5:
-            bands[-1][1] = max(bands[-1][1], x1)
-        else:
-            bands.append([x0, x1])
-    first_value_x = bands[0][0]
-    # Boundaries halfway between bands; the label column from the table's left edge.
-    left = min(ch["x0"] for chars in lines_chars for ch in chars) - 1
-    right = max(ch["x1"] for chars in lines_chars for ch in chars) + 1
-    xs = [left]
-    for a, b in zip(bands, bands[1:]):
-        xs.append((a[1] + b[0]) / 2)
-    xs.insert(1, first_value_x - 2)
-    xs.append(right)
-    xs = sorted(set(xs))
-    cells: list[GridCell] = []
-    grid = Grid(page=page, xs=xs, ys=[], cells=cells, ruled=False)
-    rows: list[tuple[float, float, list[tuple[str, float, float]]]] = []
-    for chars, toks in zip(lines_chars, tokens_by_line):
-        top = min(ch["top"] for ch in chars)
-        bottom = max(ch["bottom"] for ch in chars)
-        rows.append((top, bottom, toks))
-    value_rows = [i for i, (_, _, toks) in enumerate(rows) if any(is_value(t[0]) and t[1] >= first_value_x - 2 for t in toks)]
-    if not value_rows:
-        return None
-    # Label-only lines below the first value row join the nearest value row (vertical centres).
-    owner: dict[int, int] = {}
-    for i, (top, bottom, toks) in enumerate(rows):
-        if i in value_rows or i < value_rows[0]:
-            owner[i] = i
+    lines = []
+    for group in line_groups(chars):
+        tokens = _tokens(group)
+        if not tokens:
             continue
-        mid = (top + bottom) / 2
-        owner[i] = min(value_rows, key=lambda j: abs((rows[j][0] + rows[j][1]) / 2 - mid))
-    ordered = sorted(set(owner.values()))
-    grid.ys = [rows[i][0] for i in ordered] + [max(r[1] for r in rows)]
-    for ri, lead in enumerate(ordered):
-        members = [i for i in range(len(rows)) if owner[i] == lead]
-        by_col: dict[int, list[str]] = {}
-        for i in members:
-            for text, x0, x1 in rows[i][2]:
-                c = min(max(bisect_right(xs, (x0 + x1) / 2) - 1, 0), len(xs) - 2)
-                by_col.setdefault(c, []).append(text)
-        for c, texts in sorted(by_col.items()):
-            cell = GridCell(ri, ri + 1, c, c + 1, xs[c], grid.ys[ri], xs[c + 1], grid.ys[ri + 1])
-            cell.text = normalize_label("\n".join(texts))
-            cells.append(cell)
-            grid.slots[(ri, c)] = cell
+        k = 0
+        for text, _, _ in reversed(tokens):
+            if not is_value(text):
+                break
+            k += 1
+        if k == len(tokens) and k < 3:
+            k = 0  # a lone number (a page number, a year) is not a table row
+        lines.append(_TLine(tokens, min(c["top"] for c in group), max(c["bottom"] for c in group), k))
+    grids = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].k:
+            i += 1
+            continue
+        k = lines[i].k
+        run = [i]
+        j = i + 1
+        value_left = min(t[1] for t in lines[i].tokens[-k:])
+        while j < len(lines):
+            line = lines[j]
+            if line.k == k:
+                run.append(j)
+                value_left = min(value_left, min(t[1] for t in line.tokens[-k:]))
+            elif line.k or any(t[2] > value_left for t in line.tokens) or j - run[-1] > 3:
+                break
+            j += 1
+        grid = _grid_from_run(page, lines, run, k)
+        if grid is not None:
+            grids.append(grid)
+        i = run[-1] + 1
+    return grids
+
+
+def _grid_from_run(page: int, lines: list[_TLine], run: list[int], k: int) -> Grid | None:
+    first, last = run[0], run[-1]
+    if len(run) < 2 and k < 2:
+        # One row with one value: a table only under a header naming its column.
+        if first == 0 or lines[first - 1].k or len(lines[first - 1].tokens) < 2:
+            return None
+    value_cols = []
+    for c in range(k):
+        xs0 = [lines[r].tokens[len(lines[r].tokens) - k + c][1] for r in run]
+        xs1 = [lines[r].tokens[len(lines[r].tokens) - k + c][2] for r in run]
+        value_cols.append((min(xs0), max(xs1)))
+    value_left = value_cols[0][0]
+    # Header lines: just above, no values, not a section heading or running text.
+    header = []
+    h = first - 1
+    while h >= 0 and first - h <= MAX_HEADER_LINES and not lines[h].k:
+        text = "".join(t[0] for t in lines[h].tokens)
+        widest = max(t[2] - t[1] for t in lines[h].tokens)
+        if _HEADING_RE.match(text) or text.endswith("。") or is_page_number(text) or widest > 0.6 * (
+                value_cols[-1][1] - min(t[1] for t in lines[first].tokens)):
+            break
+        header.insert(0, h)
+        h -= 1
+    # Wrapped label lines between value rows join the nearest value row.
+    members: dict[int, list[int]] = {r: [r] for r in run}
+    for li in range(first, last + 1):
+        if li in members:
+            continue
+        nearest = min(run, key=lambda r: abs(lines[r].mid - lines[li].mid))
+        members[nearest].append(li)
+    # Label columns: where the label tokens start.
+    label_tokens = [t for r in run for li in members[r] for t in lines[li].tokens[: len(lines[li].tokens) - lines[li].k]]
+    label_starts = _cluster([t[1] for t in label_tokens], 6.0) if label_tokens else []
+    left = min([t[1] for li in header + list(range(first, last + 1)) for t in lines[li].tokens] + [value_left]) - 1
+    right = max([t[2] for li in header + list(range(first, last + 1)) for t in lines[li].tokens] + [value_cols[-1][1]]) + 1
+    xs = [left] + [x for x in label_starts[1:] if x < value_left - 2] + [value_left - 1]
+    for a, b in zip(value_cols, value_cols[1:]):
+        xs.append((a[1] + b[0]) / 2)
+    xs.append(right)
+    grid = Grid(page=page, xs=xs, ys=[], cells=[], ruled=False, value_cols=k)
+    rows: list[list[tuple[str, float, float, float]]] = []  # per grid row: (text, x0, x1, top)
+    bounds: list[float] = []
+    if header:
+        spanning = [t + (lines[li].top,) for li in header for t in lines[li].tokens if _columns_under(xs, t) > 1]
+        single = [t + (lines[li].top,) for li in header for t in lines[li].tokens if _columns_under(xs, t) <= 1]
+        for part in (spanning, single):
+            if part:
+                rows.append(part)
+                bounds.append(min(t[3] for t in part))
+    for r in run:
+        tokens = []
+        for li in sorted(members[r], key=lambda n: lines[n].top):
+            line = lines[li]
+            tokens += [t + (line.top,) for t in line.tokens]
+        rows.append(tokens)
+        bounds.append(min(lines[li].top for li in members[r]))
+    grid.ys = bounds + [max(lines[li].bottom for li in range(first, last + 1)) + 1]
+    for ri, tokens in enumerate(rows):
+        by_slot: dict[int, list[tuple[str, float, float, float]]] = {}
+        for t in _stack_labels(tokens, value_left):
+            if t[2] <= value_left:  # a label: its column is where it starts
+                c = min(max(bisect_right(xs, t[1] + 0.5) - 1, 0), len(xs) - 2)
+            else:
+                c = min(max(bisect_right(xs, (t[1] + t[2]) / 2) - 1, 0), len(xs) - 2)
+            by_slot.setdefault(c, []).append(t)
+        for c, ts in sorted(by_slot.items()):
+            ts.sort(key=lambda t: (t[3], t[1]))
+            c1 = c + 1
+            if len(ts) == 1 and _columns_under(xs, ts[0]) > 1:
+                c = _index(xs, ts[0][1])
+                c1 = max(_index(xs, ts[0][2]), c + 1)
+            cell = GridCell(ri, ri + 1, c, c1, min(t[1] for t in ts), grid.ys[ri], max(t[2] for t in ts), grid.ys[ri + 1])
+            cell.text = normalize_label("\n".join(t[0] for t in ts))
+            grid.cells.append(cell)
+            for cc in range(c, c1):
+                grid.slots.setdefault((ri, cc), cell)
     return grid
 
 
+def _stack_labels(tokens: list[tuple], value_left: float) -> list[tuple]:
+    """A label wrapped over lines, as one token: a label word below another and overlapping it
+    horizontally continues it (a wrapped line may start further left, at the cell's edge)."""
+    out: list[list] = []
+    for t in sorted(tokens, key=lambda t: (t[3], t[1])):
+        if t[2] <= value_left:
+            above = next((o for o in reversed(out) if o[2] <= value_left and o[3] < t[3]
+                          and min(o[2], t[2]) > max(o[1], t[1])), None)
+            if above is not None:
+                above[0] += t[0]
+                above[1], above[2] = min(above[1], t[1]), max(above[2], t[2])
+                continue
+        out.append(list(t))
+    return [tuple(o) for o in out]
+
+
+def _columns_under(xs: list[float], token: tuple) -> int:
+    """How many columns a word covers (a spanning header such as 法人或其他组织 covers several)."""
+    x0, x1 = token[1], token[2]
+    return sum(1 for a, b in zip(xs, xs[1:]) if min(x1, b) - max(x0, a) > 0.3 * (b - a) or (a <= x0 and x1 <= b))
+
+
 def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:
-    """A line's characters split at gaps wider than one character: (text, x0, x1)."""
+    """A line's characters split at gaps wider than 0.6 character (wider than any space inside a
+    label or a sentence, narrower than the gap between two table columns): (text, x0, x1)."""
     chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: c["x0"])
     out: list[list[dict]] = []
     for ch in chars:
         size = max(ch.get("size") or 0, ch["x1"] - ch["x0"], 1.0)
-        if out and ch["x0"] - out[-1][-1]["x1"] <= size * 0.9:
+        if out and ch["x0"] - out[-1][-1]["x1"] <= size * 0.6:
             out[-1].append(ch)
         else:
             out.append([ch])
