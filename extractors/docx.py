@@ -4,8 +4,9 @@ python-docx opens the package; the body XML is walked directly so that paragraph
 interleave as printed (python-docx's `Document.paragraphs` and `.tables` lose that order) and so
 that merged cells keep their place in the grid: a cell's `gridSpan` is its `colspan`, and a
 vertically merged cell (`vMerge` continue) repeats the text of the cell it continues, with the
-same `col`, like a rowspan in the HTML front end. A table nested inside a table cell makes the
-outer one a layout table: its cells are walked as text and only the inner tables become rows.
+same `col`, like a rowspan in the HTML front end (a merged number is kept in its first row
+only). A table nested inside a table cell makes the outer one a layout table: its cells are
+walked as text and only the inner tables become rows.
 
 `page` counts the page breaks Word recorded (explicit breaks and `lastRenderedPageBreak`), so it
 is the printed page where Word saved that information and 1 otherwise.
@@ -19,6 +20,7 @@ import zipfile
 
 from extractors.document import Document, Paragraph, Span, TableRow
 from extractors.errors import UnreadableDocument
+from extractors.values import looks_like_value
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _WS = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
@@ -108,6 +110,10 @@ class _BodyWalker:
                         vmerge = vm.get(W + "val") or "continue"
                 text = _clean(" ".join(_para_text(p) for p in tc.iter(W + "p")))
                 if vmerge == "continue" and col in above:
+                    # labels repeat into the rows they span; a merged number stays in its first row
+                    if looks_like_value(above[col][0]):
+                        col += colspan
+                        continue
                     text = above[col][0]
                 else:
                     above[col] = (text, colspan)

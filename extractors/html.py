@@ -5,11 +5,11 @@ Content-Type), decoded by `extractors.encoding.decode_text`. A page declared GB2
 decoded as GB18030: sites declare GB2312 and then print characters only GBK/GB18030 have.
 
 Tables are expanded into their grid: every TableRow has `grid=True` and each Span its `col` and
-`colspan`. A cell spanning several rows (`rowspan`) is repeated, with the same `col`, in every row
-it covers, so the matcher sees `三、本年度办理结果` / `（三）不予公开` as the context of each of
-their rows. Layout tables (a page laid out in a table that holds the report tables) are walked
-like a `<div>`: only the innermost tables, the ones holding data, become table rows, and each
-once.
+`colspan`. A cell spanning several rows (`rowspan`) is repeated, with the same `col`, in every
+row it covers, so the matcher sees `三、本年度办理结果` / `（三）不予公开` as the context of each of their rows
+(a number spanning rows stays in its first row only). Layout tables (a page laid out in a table
+that holds the report tables) are walked like a `<div>`: only the innermost tables, the ones
+holding data, become table rows, and each once.
 
 `page` is the line of the HTML source the block starts on: a web page has no pages, and the line
 is what an auditor needs to find the cell again.
@@ -21,6 +21,7 @@ import re
 
 from extractors.document import Document, Paragraph, Span, TableRow
 from extractors.errors import UnreadableDocument
+from extractors.values import looks_like_value
 
 # Elements that end a paragraph: text inside one is never run together with text outside it.
 _BLOCK_TAGS = frozenset(
@@ -32,13 +33,14 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "em
 _GB_FAMILY = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb18030", "cp936", "euc-cn", "hz-gb-2312"}
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _WS = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 
 
 def declared_charset(data: bytes) -> str | None:
-    """The charset the page declares in its first 4 KB, normalised; GB2312/GBK → gb18030."""
-    m = _META_CHARSET.search(data[:4096])
+    """The charset the page declares (meta tag, else XML declaration), normalised; GB2312/GBK → gb18030."""
+    m = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.search(data[:200])
     if not m:
         return None
     name = m.group(1).decode("ascii", "replace").strip().lower()
@@ -228,8 +230,12 @@ def _grid_rows(table) -> list[tuple[int, list[Span]]]:
                 rowspan = n_rows - r
             rowspan = max(1, min(rowspan, n_rows - r))
             text = _cell_text(cell)
+            # A label is context for every row it spans; a number belongs to one row only and
+            # is never copied into the others (that would invent values).
+            repeat = rowspan if not looks_like_value(text) else 1
             for dr in range(rowspan):
-                placed[r + dr][c] = Span(text=text, col=c, colspan=colspan)
+                if dr < repeat:
+                    placed[r + dr][c] = Span(text=text, col=c, colspan=colspan)
                 for dc in range(colspan):
                     taken.add((r + dr, c + dc))
             c += colspan

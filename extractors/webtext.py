@@ -53,8 +53,6 @@ def looks_like(data: bytes | str) -> bool:
             return False
     else:
         text = data
-    if "\t" in text or "|" in text:
-        return False
     return len(_TELLTALE.findall(text)) >= 3
 
 
@@ -221,7 +219,9 @@ def _num(piece: str, value_type: str):
 # ---------------------------------------------------------------- finding the rows in the text
 
 _PAREN = re.compile(r"[（(][^（()）]{0,60}[）)]")
-_RUN = re.compile(r"-?\d[\d \u3000.\-]*(?:万元|元)?")
+_RUN = re.compile(r"-?\d[\d\s.\-]*(?:万元|元)?")
+# A number followed by one of these is prose (规章3件), not a table cell.
+_UNIT_AFTER = re.compile(r"[件个项条次人家份%％篇期批]")
 
 
 def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
@@ -233,13 +233,16 @@ def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
     s = _PAREN.sub(" ", chunk)
     if next_number is not None:
         s = re.sub(rf"{next_number}\s*[.．、]\s*$", "", s.rstrip())
-    runs = [r.strip() for r in _RUN.findall(s) if r.strip(" \u3000.-")]
-    runs = [r.rstrip(".").strip() for r in runs]
-    if not runs:
+    found = [m for m in _RUN.finditer(s) if m.group().strip(" \u3000.-\n")]
+    if not found:
         return None, "nothing printed"
-    if len(runs) > 1:
-        return None, f"digits interrupted by text: {runs!r}"
-    return runs[0].replace("\u3000", " "), ""
+    if len(found) > 1:
+        return None, f"digits interrupted by text: {[m.group().strip() for m in found]!r}"
+    run = found[0].group().rstrip().rstrip(".").rstrip()
+    after = s[found[0].start() + len(run):].lstrip()
+    if _UNIT_AFTER.match(after):
+        return None, f"'{run}{after[:1]}' reads as prose, not a table row"
+    return " ".join(run.split()), ""
 
 
 @dataclass
@@ -404,7 +407,7 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
     """The cells of the template found in run-together page text, and the reasons for gaps."""
     s2_specs, s3_specs, s4_cols = _row_specs(template)
     warnings: list[str] = []
-    s2_at = _first(text, [r"第二十条第", r"主动公开政府信息情况"], start)
+    s2_at = _first(text, [r"第二十条第", r"二\s*、\s*主动公开政府信息情况", r"主动公开政府信息情况"], start)
     s3_at = _first(text, [r"收到和处理政府信息公开申请情况", r"本年新收政府信息公开申请数量"], s2_at)
     s2_rows, _ = _find_rows(text, s2_specs, s2_at, s3_at)
     s3_specs = _choose_other_rows(text, s3_specs, template, s3_at)

@@ -75,3 +75,38 @@ def test_doc_and_wps_files_are_refused_with_convert_first(tmp_path, name):
     path.write_bytes(ole)
     with pytest.raises(UnsupportedFormat, match="convert it to .docx or PDF first"):
         extract_file(path)
+
+
+def test_a_table_nested_in_a_layout_table_is_read_once(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("测试区民政局2023年政府信息公开工作年度报告")
+    outer = word.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "导航"
+    inner = outer.cell(0, 1).add_table(rows=2, cols=3)
+    for c, t in enumerate(("信息内容", "本年制发件数", "本年废止件数")):
+        inner.cell(0, c).text = t
+    for c, t in enumerate(("规章", "3", "0")):
+        inner.cell(1, c).text = t
+    path = tmp_path / "layout.docx"
+    word.save(str(path))
+    doc = docx_front.read(path.read_bytes(), "layout.docx")
+    assert [r.texts for r in doc.table_rows] == [["信息内容", "本年制发件数", "本年废止件数"], ["规章", "3", "0"]]
+    assert [p.text for p in doc.paragraphs] == ["测试区民政局2023年政府信息公开工作年度报告", "导航"]
+
+
+def test_a_vertically_merged_number_stays_in_its_first_row(tmp_path):
+    import docx
+
+    word = docx.Document()
+    t = word.add_table(rows=2, cols=3)
+    t.cell(0, 0).merge(t.cell(1, 0)).text = "（三）不予公开"
+    t.cell(0, 1).text = "1.属于国家秘密"
+    t.cell(1, 1).text = "2.其他法律行政法规禁止公开"
+    t.cell(0, 2).merge(t.cell(1, 2)).text = "5"
+    path = tmp_path / "merged.docx"
+    word.save(str(path))
+    rows = docx_front.read(path.read_bytes(), "merged.docx").table_rows
+    assert [(s.col, s.text) for s in rows[0].cells] == [(0, "（三）不予公开"), (1, "1.属于国家秘密"), (2, "5")]
+    assert [(s.col, s.text) for s in rows[1].cells] == [(0, "（三）不予公开"), (1, "2.其他法律行政法规禁止公开")]

@@ -93,3 +93,22 @@ def test_a_page_that_is_no_annual_report_is_refused():
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "not_a_report.html" in proc.stderr
+
+
+def test_a_number_spanning_rows_is_not_copied_into_the_rows_below():
+    page = ("<html><body><table>"
+            "<tr><td rowspan='2'>（三）不予公开</td><td>1.属于国家秘密</td><td rowspan='2'>7</td></tr>"
+            "<tr><td>2.其他法律行政法规禁止公开</td></tr></table></body></html>")
+    rows = html_front.read_text(page, "t.html").table_rows
+    assert [(s.col, s.text) for s in rows[0].cells] == [(0, "（三）不予公开"), (1, "1.属于国家秘密"), (2, "7")]
+    assert [(s.col, s.text) for s in rows[1].cells] == [(0, "（三）不予公开"), (1, "2.其他法律行政法规禁止公开")]
+
+
+def test_undeclared_gbk_and_xhtml_declared_pages_decode(samples):
+    src = (samples / "html" / "city_2025_rowspan.html").read_text(encoding="utf-8")
+    bare = src.replace('<meta charset="utf-8">', "").encode("gbk")  # no declaration at all
+    assert html_front.read(bare, "bare.html").title == "测试市2025年政府信息公开工作年度报告"
+    xhtml = ('<?xml version="1.0" encoding="gb2312"?>\n' + src.replace('<meta charset="utf-8">', "")).encode("gb18030")
+    doc = html_front.read(xhtml, "x.html")
+    assert doc.title == "测试市2025年政府信息公开工作年度报告"
+    assert len(doc.table_rows) == len(html_front.read(src.encode(), "u.html").table_rows)
