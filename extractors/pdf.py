@@ -399,7 +399,7 @@ def _ocr(data: bytes, numbers: list[int], source: str, *, have_text: bool, notes
             notes.append(f"pages {pages}: no text layer and no OCR available; not read")
             return []
         raise UnreadableDocument(f"{source}: no text layer (pages {pages}) and OCR is not available") from None
-    return list(ocr_pdf_pages(data, numbers, source))
+    return list(ocr_pdf_pages(data, numbers, source, notes=notes))
 
 
 def _renumber_tables(blocks: list[Block], start: int) -> None:
