@@ -1,9 +1,110 @@
-"""Commands of this area; see the issue that owns it."""
+"""`gknb crawl`, `gknb nightly`, `gknb serve`: the crawler and the Prefect flows (issue 6).
+
+Prefect is imported only inside `nightly` and `serve`, so `gknb extract` and `gknb crawl` never load it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+
+DB_HELP = "Warehouse file (default data/warehouse.duckdb; the GKNB_DB environment variable overrides it)."
+RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default data/raw)."
+
+
+def crawl(
+    urls: List[str] = typer.Argument(..., help="Start URLs (list pages of report columns); each is crawled with the defaults of schemas/sites.yaml, allowed on its own host."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
+    workers: int = typer.Option(1, "--workers", min=1, help="Extraction worker processes."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress display (logs, CI)."),
+) -> None:
+    """Crawl report columns (robots.txt obeyed, only new or changed files downloaded) and load what they hold."""
+    from gknb.crawl import CrawlError, crawl as run_crawl
+    from gknb.crawl.load import ingest_crawl
+    from gknb.paths import default_warehouse
+    from gknb.warehouse.errors import WarehouseError
+
+    target = db or default_warehouse()
+    try:
+        result = run_crawl(urls, target, raw, progress=not no_progress)
+        run = ingest_crawl(result, target, workers=workers)
+    except (CrawlError, WarehouseError) as exc:
+        typer.echo(f"gknb crawl: {exc}", err=True)
+        raise typer.Exit(2)
+    summary = result.summary()
+    typer.echo(f"crawled {summary['urls']} URLs in {summary['requests']} requests: "
+               f"{summary['documents_to_ingest']} new or changed documents, {summary['unchanged']} unchanged, "
+               f"{summary['failures']} failed")
+    for fetch in result.failures:
+        typer.echo(f"  {fetch.error_kind}: {fetch.error}", err=True)
+    typer.echo(f"{target}: {run.summary()}")
+
+
+def nightly(
+    urls: List[str] = typer.Argument(None, help="Start URLs to crawl instead of the site list."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Site list (default schemas/sites.yaml; its enabled sites are crawled)."),
+    raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
+    out: Path = typer.Option(Path("data/out"), "--out", help="Output folder: dashboard/ (index.html) and the published snapshot/."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Concurrent extractions (default: the cores available)."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler address (tcp://host:8786) to extract on a cluster; default the GKNB_DASK_ADDRESS environment variable."),
+) -> None:
+    """Run the nightly Prefect flow once: crawl → extract → load → rollups → checks → dashboard → snapshot.
+
+    Without PREFECT_API_URL it runs on a temporary local Prefect server (PREFECT_HOME under data/prefect).
+    """
+    if urls and sites:
+        typer.echo("gknb nightly: give start URLs or --sites, not both", err=True)
+        raise typer.Exit(2)
+    from flows.settings import prepare_prefect_environment
+
+    prepare_prefect_environment()
+    from flows.nightly import NightlyError, nightly as nightly_flow
+    from gknb.paths import default_warehouse
+
+    try:
+        summary = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
+                               db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
+                               out=str(out), workers=workers, dask_address=dask)
+    except NightlyError as exc:
+        typer.echo(f"gknb nightly: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(summary["text"])
+
+
+def serve(
+    cron: str = typer.Option("0 2 * * *", "--cron", help="When the nightly flow runs (cron syntax)."),
+    timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="Time zone of the cron schedule (IANA name)."),
+    name: str = typer.Option("gknb-nightly", "--name", help="Deployment name on the Prefect server."),
+    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Site list the scheduled runs crawl (default schemas/sites.yaml)."),
+    url: List[str] = typer.Option(None, "--url", help="A start URL the scheduled runs crawl instead of the site list (repeatable)."),
+    out: Path = typer.Option(Path("data/out"), "--out", help="Output folder of the scheduled runs."),
+) -> None:
+    """Register the nightly deployment (cron schedule) on the Prefect server at PREFECT_API_URL and run its flows when due.
+
+    Start the server first: `prefect server start --host 127.0.0.1`, then
+    `PREFECT_API_URL=http://127.0.0.1:4200/api gknb serve`. Stops with Ctrl-C.
+    """
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        typer.echo("gknb serve: set PREFECT_API_URL to a running Prefect server "
+                   "(prefect server start --host 127.0.0.1; PREFECT_API_URL=http://127.0.0.1:4200/api)", err=True)
+        raise typer.Exit(2)
+    from flows.deploy import serve_nightly
+    from gknb.paths import default_warehouse
+
+    parameters = {"db": str((db or default_warehouse()).resolve()), "out": str(out.resolve()),
+                  "sites_file": str(sites.resolve()) if sites else None, "urls": list(url or [])}
+    serve_nightly(cron=cron, timezone=timezone, name=name, parameters=parameters)
 
 
 def register(app: typer.Typer) -> None:
     """Adds this area's commands to `gknb`."""
+    app.command("crawl")(crawl)
+    app.command("nightly")(nightly)
+    app.command("serve")(serve)

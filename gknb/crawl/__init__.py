@@ -4,6 +4,7 @@ state (`crawl_fetches`) the next run reads.
 
     result = crawl(["https://example.gov.cn/zfxxgk/gknb/"], db, raw_dir)
     run = ingest_crawl(result, db)      # documents loaded, fetches recorded, in one build
+                                        # (gknb.crawl.load; imports the warehouse)
 """
 
 from __future__ import annotations

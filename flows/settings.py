@@ -1,0 +1,60 @@
+"""How the flows run: a Prefect server or a temporary local one, and where extraction runs.
+
+Nothing here imports Prefect; `prepare_prefect_environment` must run before Prefect is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+DASK_ADDRESS_ENV = "GKNB_DASK_ADDRESS"
+WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
+EXTRACT_TAG = "gknb-extract"   # `prefect concurrency-limit create gknb-extract N` caps extraction across runs
+NETWORK_TAG = "gknb-network"
+
+
+def prepare_prefect_environment() -> str | None:
+    """With no PREFECT_API_URL, flows start a temporary Prefect server: give it its own PREFECT_HOME
+    (a fresh temporary folder unless the user set one), no analytics, and time enough to start on a
+    busy machine. Returns the PREFECT_HOME used, or None when a server is configured."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    if not os.environ.get("PREFECT_HOME"):
+        os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="gknb-prefect-")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+    return os.environ["PREFECT_HOME"]
+
+
+@dataclass(frozen=True)
+class ExtractionPlacement:
+    """Where the extract tasks run: a Dask cluster (address), or threads of this process that each
+    hand one document to a pool of `workers` local processes."""
+
+    dask_address: str | None
+    workers: int
+
+    @property
+    def on_dask(self) -> bool:
+        return bool(self.dask_address)
+
+
+def extraction_placement(workers: int | None = None, dask_address: str | None = None) -> ExtractionPlacement:
+    address = dask_address or os.environ.get(DASK_ADDRESS_ENV) or None
+    if workers is None:
+        workers = int(os.environ.get(WORKERS_ENV) or 0) or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return ExtractionPlacement(address, max(1, workers))
+
+
+def extract_task_runner(placement: ExtractionPlacement):
+    """The task runner of the extract subflow: prefect-dask's DaskTaskRunner on a configured
+    scheduler, else a thread pool as wide as the process pool (so `workers` documents at a time)."""
+    if placement.on_dask:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=placement.dask_address)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=placement.workers)
