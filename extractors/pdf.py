@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -178,17 +177,32 @@ def _has_objects(page, kind: int) -> bool:
     return False
 
 
+# Where the characters of a Chinese report's text live: ASCII, Latin-1 punctuation, Greek and
+# Cyrillic letters used as symbols, general punctuation, letterlike and number forms, arrows,
+# maths, enclosed numbers, box drawing, shapes, CJK symbols and punctuation, kana, CJK ideographs
+# (extension A too), CJK compatibility, full-width forms. A font without a Unicode map gives its
+# glyph numbers instead, which land mostly elsewhere (control codes, Hangul Jamo, Ethiopic, ...).
+_PLAUSIBLE = ((0x20, 0x7E), (0xA0, 0x24F), (0x370, 0x4FF), (0x2000, 0x2BFF), (0x3000, 0x33FF),
+              (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+
+def _plausible(ch: str) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in _PLAUSIBLE)
+
+
 def text_is_readable(text: str) -> bool:
     """Whether a page's extracted text is real text rather than an empty or garbled layer.
 
-    Garbled layers (fonts without a Unicode map) come out as private-use, replacement or control
-    characters, or as Latin letters where a Chinese report must have Chinese.
+    Garbled layers (fonts without a Unicode map) come out as glyph numbers: control, private-use
+    or replacement characters and letters of scripts no Chinese report prints, or Latin letters
+    where a Chinese report must have Chinese.
     """
     visible = [ch for ch in text if not ch.isspace()]
     if len(visible) < MIN_TEXT_CHARS:
         return False
-    bad = sum(1 for ch in visible if ch == "\ufffd" or unicodedata.category(ch) in ("Co", "Cc", "Cs"))
-    if bad / len(visible) > 0.2:
+    implausible = sum(1 for ch in visible if not _plausible(ch))
+    if implausible > max(3, 0.02 * len(visible)):
         return False
     cjk = sum(1 for ch in visible if "\u4e00" <= ch <= "\u9fff")
     return not (len(visible) >= 40 and cjk / len(visible) < 0.05)

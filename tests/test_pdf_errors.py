@@ -119,3 +119,26 @@ def test_encrypted_fixture_really_needs_a_password():
 ])
 def test_text_layer_readability(text, readable):
     assert text_is_readable(text) is readable
+
+
+def test_page_without_unicode_map_goes_to_ocr_not_text(monkeypatch):
+    """no_unicode_map.pdf: page 3 of 洪泽区 with its fonts' ToUnicode maps removed (qpdf), so
+    pypdfium2 reads glyph numbers and pdfplumber `(cid:NN)`: the page must be OCR'd, never read."""
+    from extractors import ocr
+    from extractors.document import Paragraph
+
+    data = (FIXTURES / "no_unicode_map.pdf").read_bytes()
+    pdf = pdfium.PdfDocument(data)
+    garbled = pdf[0].get_textpage().get_text_range()
+    pdf.close()
+    assert not text_is_readable(garbled)
+    calls = []
+
+    def fake_ocr(pdf_bytes, page_numbers, source, notes=None):
+        calls.append(list(page_numbers))
+        return [Paragraph(text="（OCR 读出的文字）", page=n) for n in page_numbers]
+
+    monkeypatch.setattr(ocr, "ocr_pdf_pages", fake_ocr)
+    document = read(data, "no_unicode_map.pdf")
+    assert calls == [[1]]
+    assert [b.text for b in document.blocks] == ["（OCR 读出的文字）"]
