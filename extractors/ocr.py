@@ -14,8 +14,10 @@ How a scanned page is read, and why:
    on the next page behave exactly as in a text PDF. A page without ruling lines gets columns from
    the x-extents of the numbers and rows from their lines.
 4. Every value cell keeps rapidocr's score as `Span.confidence`. A number read with a score below
-   `MIN_DIGIT_CONFIDENCE` is never passed on as a number: its text becomes an `UNREADABLE` marker
-   (which the value parser reads as `missing`) and the document gets a note. A cell where ink is
+   `MIN_DIGIT_CONFIDENCE` is never passed on as a number: its text becomes the
+   `extractors.values.UNREADABLE` marker with what was read (`[unreadable: 6 @0.62]`), which the
+   value parser reads as `missing` (so the report's warnings name the cell) and the document gets a
+   note. A cell where ink is
    seen but no text was read is marked the same way, so a lost digit never turns into `blank`.
 
 Coordinates in the intermediate form are PDF points (1/72 inch) of the page, as for text PDFs.
@@ -32,6 +34,9 @@ from dataclasses import dataclass
 
 from extractors.document import Block, Document, Paragraph, Span, TableRow
 from extractors.errors import UnreadableDocument
+# The marker of a value cell whose number cannot be trusted: `extractors.values` keeps the cell in
+# its place among the row's values and parses it as `missing`, never as a number.
+from extractors.values import UNREADABLE
 
 # Rendering resolution. 150 dpi reads the digits of every report seen so far with scores ≥ 0.99
 # and keeps a page under 5 s on one core; more pixels mostly cost recognition time.
@@ -39,9 +44,6 @@ OCR_DPI = 150
 # Below this score a recognised number is not trusted (rapidocr misreads 9 as 6 now and then,
 # usually with a score well under this).
 MIN_DIGIT_CONFIDENCE = 0.90
-# What a value cell holds when its number cannot be trusted; `extractors.values.parse_value`
-# reads it as `missing` ("not a number"), never as a number.
-UNREADABLE = "[OCR?]"
 POINTS_PER_INCH = 72.0
 
 _NUMBER_RE = re.compile(r"^[-−－+]?[\d０-９][\d０-９,，]*(?:[.．][\d０-９]+)?(?:万?元)?$")
@@ -278,7 +280,7 @@ class _PageReader:
             if not text:
                 # Nothing read: truly empty, or a mark the OCR missed? Ink decides, in value rows.
                 if has_value and cell.r0 == r and cell.c0 > 0 and ink.has_ink(cell):
-                    text, conf = UNREADABLE, 0.0
+                    text, conf = f"{UNREADABLE}: ink, nothing read]", 0.0
                     self._doubt(grid.page, r, "ink in a cell where nothing was read")
                 else:
                     continue
@@ -286,7 +288,7 @@ class _PageReader:
                 continue
             elif _DIGIT_RE.search(text) and conf is not None and conf < MIN_DIGIT_CONFIDENCE and is_value_text(text):
                 self._doubt(grid.page, r, f"number {text!r} read with confidence {conf:.2f}")
-                text = UNREADABLE
+                text = f"{UNREADABLE}: {text} @{conf:.2f}]"
             spans.append(Span(text=text, col=cell.c0, colspan=cell.c1 - cell.c0,
                               x0=round(cell.x0, 1), x1=round(cell.x1, 1), confidence=conf))
         if not spans:

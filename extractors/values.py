@@ -16,6 +16,10 @@ NIL_WORDS = {"无", "/", "／", "-", "－", "—", "——", "–", "−", "\\",
 _MINUS = "-−–"
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:,\d{3})*|\d+)(\.\d+)?$")
 _DECREASE_WORDS = ("减少", "减")
+# What a front end puts in a value cell it saw but cannot read with confidence (OCR: a weak digit,
+# ink where nothing was recognised), followed by what it did read: the cell keeps its place in the
+# row and parses as `missing`, never as a number.
+UNREADABLE = "[unreadable"
 _INCREASE_WORDS = ("增加", "增", "新增")
 
 
@@ -37,6 +41,8 @@ def parse_value(text: str | None, value_type: str) -> tuple[str, object]:
     s = clean(text or "")
     if not s:
         return "blank", None
+    if s.startswith(UNREADABLE):
+        return "missing", f"printed but not read with confidence: {text.strip()!r}"
     if is_nil_word(s):
         return "nil", None
     number, unit = _number(s)
@@ -62,7 +68,7 @@ def looks_like_value(text: str | None) -> bool:
     s = clean(text or "")
     if not s:
         return False
-    if is_nil_word(s):
+    if is_nil_word(s) or s.startswith(UNREADABLE):
         return True
     number, _ = _number(s)
     return number is not None
