@@ -440,7 +440,8 @@ def _fill_2021_template(rep: SynthReport):
     if not TEMPLATE_DOCX.exists():
         raise FileNotFoundError(f"{TEMPLATE_DOCX}: the blank 2021 template is missing")
     word = docx.Document(str(TEMPLATE_DOCX))
-    t2, t3, t4 = word.tables[:3]
+    # python-docx's table.cell() recomputes the whole grid on every call; take it once per table
+    t2, t3, t4 = (_CellGrid(t) for t in word.tables[:3])
     v = lambda s, r, c: _v(rep, s, r, c)  # noqa: E731
     for r, row in ((2, "regulations"), (3, "normative_docs")):
         for i, col in enumerate(("issued", "repealed", "in_force")):
@@ -471,6 +472,17 @@ def _fill_2021_template(rep: SynthReport):
     for line in text["end"][4:]:
         last = _insert_after(last, line)
     return word
+
+
+class _CellGrid:
+    """A table's cells computed once (the table's structure is not changed meanwhile)."""
+
+    def __init__(self, table) -> None:
+        self.cells = table._cells
+        self.width = len(table.columns)
+
+    def cell(self, row: int, col: int):
+        return self.cells[row * self.width + col]
 
 
 def _replace_para(p, text: str) -> None:
@@ -524,19 +536,22 @@ def _docx_table(word, rows: list[list[LCell]]) -> None:
     table = word.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
     taken: set[tuple[int, int]] = set()
+    placed: list[tuple[int, int, str]] = []
     for r, row in enumerate(rows):
         col = 0
         for c in row:
             while (r, col) in taken:
                 col += 1
-            top_left = table.cell(r, col)
             if c.colspan > 1 or c.rowspan > 1:
-                top_left = top_left.merge(table.cell(r + c.rowspan - 1, col + c.colspan - 1))
-            _set(top_left, c.text)
+                table.cell(r, col).merge(table.cell(r + c.rowspan - 1, col + c.colspan - 1))
+            placed.append((r, col, c.text))
             for dr in range(c.rowspan):
                 for dc in range(c.colspan):
                     taken.add((r + dr, col + dc))
             col += c.colspan
+    grid = _CellGrid(table)  # after the merges: the grid no longer changes
+    for r, col, text in placed:
+        _set(grid.cell(r, col), text)
 
 
 def write_expected(rep: SynthReport, path: Path) -> Path:
