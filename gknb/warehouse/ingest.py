@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from gknb.warehouse.errors import IngestError
-from gknb.warehouse.load import document_id, load_document, location_of, record_run, utcnow
+from gknb.warehouse.load import document_id, load_documents, location_of, record_run, utcnow
 from gknb.warehouse.types import DocumentOutcome, ExtractedDocument, IngestRun, SourceInfo
 
 __all__ = [
@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 # Files that are never reports: crawl logs and manifests, lock and database files, editor debris.
+# Documents per commit: a commit costs a WAL fsync, so one per document would cost more than
+# extracting a text report; 64 keeps memory small and the progress of loading visible.
+GROUP_SIZE = 64
 SKIP_SUFFIXES = (".jsonl", ".duckdb", ".wal", ".lock", ".tmp", ".part", ".pyc")
 
 
@@ -107,12 +110,13 @@ def new_run_id() -> str:
 
 def ingest_paths(paths: Iterable[str | Path], db: str | Path, *, workers: int | None = None,
                  progress: bool = True, sources: Mapping[str | Path, SourceInfo] | None = None,
-                 trigger: str = "cli", fresh: bool = False) -> IngestRun:
+                 trigger: str = "cli", fresh: bool = False, group_size: int = GROUP_SIZE) -> IngestRun:
     """Ingest files and folders into the warehouse `db`; returns the run (also in `ingest_runs`).
 
     `sources` maps a local path to its crawl metadata (URL, fetch time, HTTP status, ETag,
     Last-Modified); the URL then identifies the document. `workers` defaults to the cores
-    available; 1 extracts in this process. `fresh` rebuilds the warehouse from empty.
+    available; 1 extracts in this process. `fresh` rebuilds the warehouse from empty. Documents
+    are committed `group_size` at a time (see gknb.warehouse.load: each stays all-or-nothing).
     """
     from gknb.warehouse.publish import building
 
@@ -141,16 +145,25 @@ def ingest_paths(paths: Iterable[str | Path], db: str | Path, *, workers: int | 
                 continue
             first_copy[sha] = f
             todo.append((f, s, None))
+        pending: list[tuple[ExtractedDocument, SourceInfo | None]] = []
+
+        def flush() -> None:
+            for outcome in load_documents(con, pending, run_id=run.run_id):
+                run.count(outcome)
+            pending.clear()
+
         with _progress(progress, len(files), run) as advance:
             advance(run.documents)
 
             def load(extracted: ExtractedDocument, source: SourceInfo | None) -> None:
                 run.extract_seconds += extracted.seconds
-                outcome = load_document(con, extracted, source, run_id=run.run_id)
-                run.count(outcome)
+                pending.append((extracted, source))
+                if len(pending) >= group_size:
+                    flush()
                 advance(1, extracted.path)
 
             _extract_all(todo, workers, load)
+            flush()
         run.finished = utcnow()
         run.wall_seconds = time.perf_counter() - t0
         record_run(con, run)

@@ -44,10 +44,24 @@ def load_catalog_tables(con) -> None:
          c.value_type, c.role, i)
         for i, c in enumerate(catalog.cells, start=1)
     ]
-    con.execute("DELETE FROM template_cells")
-    con.executemany("INSERT INTO template_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    con.execute("DELETE FROM cell_crosswalk")
-    con.executemany("INSERT INTO cell_crosswalk VALUES (?, ?, ?, ?, ?, ?, ?)", crosswalk_rows())
+    _replace_rows(con, "template_cells", rows)
+    _replace_rows(con, "cell_crosswalk", crosswalk_rows())
+
+
+def _replace_rows(con, table: str, rows: list[tuple]) -> None:
+    """Replace a small table's rows in one statement (executemany commits row by row: seconds)."""
+    import pyarrow as pa
+
+    names = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall()]
+    incoming = pa.table({n: pa.array(list(col)) for n, col in zip(names, zip(*rows))})
+    con.register("_incoming_catalog", incoming)
+    try:
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM _incoming_catalog")
+    finally:
+        con.unregister("_incoming_catalog")
 
 
 def crosswalk_rows() -> list[tuple]:
@@ -82,6 +96,12 @@ def create_views(con) -> None:
 
 def create_all(con) -> None:
     """Tables from sql/ddl (as declared in schemas/tables), catalog tables, then the views."""
-    create_tables(con)
-    load_catalog_tables(con)
-    create_views(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        create_tables(con)
+        load_catalog_tables(con)
+        create_views(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -15,4 +15,3 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     load_seconds    DOUBLE NOT NULL,
     wall_seconds    DOUBLE
 );
-CREATE SEQUENCE IF NOT EXISTS report_load_seq START 1;

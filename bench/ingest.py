@@ -1,0 +1,132 @@
+"""Ingest benchmark: 1,000 generated reports on 2 cores; documents/s and loading vs extraction.
+
+    .venv/bin/python -m bench.ingest [--n 1000] [--workers 2] [--forms html,txt]
+
+Generates reports with known values (gknb.testing.synth: HTML and plain text, the cheapest forms
+to extract, so the loading share is measured against the fastest extraction we have), ingests
+them into a fresh warehouse with `ingest_paths`, ingests them again (every file unchanged), and
+checks the loaded numbers against the generator's. Figures go to bench/results/ingest.json and
+ingest.md. Not a test: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def generate_reports(folder: Path, n: int, forms: tuple[str, ...]) -> list:
+    from gknb.testing.synth import draw_report, write_html, write_text
+
+    writers = {"html": write_html, "txt": write_text}
+    made = []
+    for i in range(n):
+        template = ("2019", "2021")[i % 2]
+        rep = draw_report(10_000 + i, template)
+        form = forms[i % len(forms)]
+        path = writers[form](rep, folder / f"synth_{i:05d}.{form}")
+        made.append((rep, path))
+    return made
+
+
+def check_values(db: Path, made: list) -> dict:
+    """How many current reports carry exactly the generator's new_requests and total_processed."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    got = {Path(p).name: (n, t) for p, n, t in con.execute(
+        "SELECT d.source_path, q.new_requests, q.total_processed FROM documents d "
+        "JOIN v_report_requests q ON q.report_id = d.report_id WHERE d.status = 'loaded'"
+    ).fetchall()}
+    con.close()
+    right = sum(1 for rep, path in made if got.get(path.name) == (
+        rep.new_requests, int(rep.values[(3, "total_processed", "total")])))
+    return {"current_reports_checked": len(got), "current_reports_exact": right}
+
+
+def run(n: int, workers: int, forms: tuple[str, ...]) -> dict:
+    from gknb.warehouse.ingest import ingest_paths
+
+    with tempfile.TemporaryDirectory(prefix="gknb-bench-") as tmp:
+        folder = Path(tmp) / "reports"
+        folder.mkdir()
+        t = time.perf_counter()
+        made = generate_reports(folder, n, forms)
+        generate_s = time.perf_counter() - t
+        db = Path(tmp) / "warehouse.duckdb"
+        first = ingest_paths([folder], db, workers=workers, progress=False, trigger="bench")
+        second = ingest_paths([folder], db, workers=workers, progress=False, trigger="bench")
+        values = check_values(db, made)
+        size = db.stat().st_size
+    return {
+        "reports": n,
+        "forms": list(forms),
+        "workers": workers,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "generate_seconds": round(generate_s, 2),
+        "first_run": _figures(first),
+        "second_run_unchanged": _figures(second),
+        "warehouse_bytes": size,
+        **values,
+    }
+
+
+def _figures(r) -> dict:
+    return {
+        "documents": r.documents, "loaded": r.loaded, "rejected": r.rejected, "unchanged": r.unchanged,
+        "superseded": r.superseded,
+        "wall_seconds": round(r.wall_seconds, 2),
+        "documents_per_second": round(r.documents / r.wall_seconds, 1),
+        "extract_seconds_total": round(r.extract_seconds, 2),
+        "extract_ms_per_document": round(1000 * r.extract_seconds / max(1, r.loaded + r.rejected), 2),
+        "load_seconds_total": round(r.load_seconds, 3),
+        "load_ms_per_document": round(1000 * r.load_seconds / max(1, r.documents), 3),
+        "load_share_of_extraction": round(r.load_seconds / r.extract_seconds, 4) if r.extract_seconds else None,
+    }
+
+
+def write_results(res: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "ingest.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    f, s = res["first_run"], res["second_run_unchanged"]
+    md = f"""# Ingest benchmark
+
+`.venv/bin/python -m bench.ingest --n {res['reports']} --workers {res['workers']}` on {res['cores']} cores
+(Python {res['python']}): {res['reports']} generated reports (gknb.testing.synth, forms {', '.join(res['forms'])},
+2019 and 2021 templates alternating) ingested into a fresh warehouse, then ingested again.
+
+| run | documents | loaded | rejected | unchanged | superseded | wall s | documents/s | extraction s (sum over workers) | loading s | loading / extraction |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| first | {f['documents']} | {f['loaded']} | {f['rejected']} | {f['unchanged']} | {f['superseded']} | {f['wall_seconds']} | {f['documents_per_second']} | {f['extract_seconds_total']} | {f['load_seconds_total']} | {f['load_share_of_extraction']:.1%} |
+| again (unchanged) | {s['documents']} | {s['loaded']} | {s['rejected']} | {s['unchanged']} | {s['superseded']} | {s['wall_seconds']} | {s['documents_per_second']} | {s['extract_seconds_total']} | {s['load_seconds_total']} | - |
+
+Extraction {f['extract_ms_per_document']} ms per document, loading {f['load_ms_per_document']} ms per document
+(goal: loading under 10% of extraction). Values check: {res['current_reports_exact']} of
+{res['current_reports_checked']} current reports carry exactly the generated new_requests and total_processed
+(reports of the same generated agency and year supersede one another, so fewer than {res['reports']} are current).
+Warehouse size {res['warehouse_bytes'] / 1e6:.1f} MB.
+"""
+    (RESULTS / "ingest.md").write_text(md, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--forms", default="html,txt")
+    args = ap.parse_args(argv)
+    res = run(args.n, args.workers, tuple(args.forms.split(",")))
+    write_results(res)
+    print(json.dumps(res, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
