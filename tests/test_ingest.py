@@ -168,3 +168,69 @@ def test_cli_ingest_uses_gknb_db(tmp_path):
     con.close()
     missing = subprocess.run([str(gknb), "ingest", str(tmp_path / "nope")], capture_output=True, text=True, env=env, timeout=60)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_a_document_that_fails_in_duckdb_is_rejected_alone(tmp_path):
+    from gknb.warehouse.load import load_documents
+
+    def too_big(extraction):  # beyond DECIMAL(18,6): DuckDB refuses the group's insert
+        cell = extraction.cell(2, "admin_fees", "amount")
+        cell.status, cell.value, cell.raw = "value", 1e15, "1e15"
+    items = [(extracted_from_truth("hongze_2023"), None),
+             (extracted_from_truth("huaian_2024", edit=too_big), None),
+             (extracted_from_truth("huaian_2024", path="/x/ok.pdf",
+                                   edit=lambda e: setattr(e.meta, "year", 2023)), None)]
+    db = tmp_path / "w.duckdb"
+    with building(db) as con:
+        outcomes = load_documents(con, items)
+    assert [o.status for o in outcomes] == ["loaded", "rejected", "loaded"]
+    assert outcomes[1].reason.startswith("could not be loaded")
+    con = duckdb.connect(str(db), read_only=True)
+    per_report = con.execute("SELECT count(*) FROM cells GROUP BY report_id ORDER BY 1").fetchall()
+    rejected = con.execute("SELECT count(*) FROM documents WHERE status = 'rejected' AND report_id IS NULL").fetchone()[0]
+    con.close()
+    assert len(per_report) == 2 and rejected == 1  # nothing of the failed document is left half-loaded
+
+
+def test_versions_in_one_batch_and_an_old_version_found_late(tmp_path):
+    from gknb.warehouse.load import load_documents
+
+    def dated(day):
+        def edit(extraction):
+            extraction.meta.published = day
+            extraction.meta.warnings = [f"version of {day}"]
+        return edit
+    v1 = extracted_from_truth("huaian_2024", path="/a/v1.pdf", edit=dated("2025-01-20"))
+    v2 = extracted_from_truth("huaian_2024", path="/a/v2.pdf", edit=dated("2025-02-10"))
+    v0 = extracted_from_truth("huaian_2024", path="/a/v0.pdf", edit=dated("2025-01-05"))
+    db = tmp_path / "w.duckdb"
+    with building(db) as con:
+        first = load_documents(con, [(v1, None), (v2, None)])  # a correction within one batch
+    with building(db) as con:
+        late = load_document(con, v0)  # an older version found later does not become current
+    assert first[1].superseded == [first[0].report_id] and late.superseded == []
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(con.execute("SELECT report_id, (is_current, superseded_by) FROM reports").fetchall())
+    con.close()
+    assert rows[first[1].report_id] == (True, None)
+    assert rows[first[0].report_id] == (False, first[1].report_id)
+    assert rows[late.report_id] == (False, first[1].report_id)
+
+
+def test_crawl_metadata_through_ingest_paths(tmp_path):
+    local = tmp_path / "raw" / "ab12.html"
+    local.parent.mkdir()
+    shutil.copyfile(SAMPLES / "html" / "city_2025_rowspan.html", local)
+    url = "http://127.0.0.1:8765/zfxxgk/gknb/2025.html"
+    db = tmp_path / "w.duckdb"
+    run = ingest_paths([local], db, workers=1, progress=False, trigger="test",
+                       sources={local: SourceInfo(url=url, http_status=200, etag='W/"1"')})
+    again = ingest_paths([local], db, workers=1, progress=False,
+                         sources={str(local): SourceInfo(url=url, http_status=304)})
+    assert (run.loaded, again.unchanged) == (1, 1)
+    con = duckdb.connect(str(db), read_only=True)
+    row = con.execute("SELECT url, http_status, etag, source_path FROM documents").fetchall()
+    trig = con.execute("SELECT trigger FROM ingest_runs ORDER BY started").fetchall()
+    con.close()
+    assert row == [(url, 200, 'W/"1"', str(local.resolve()))]
+    assert trig == [("test",), ("cli",)]
