@@ -179,8 +179,12 @@ def _observe(document: Document) -> list[Obs]:
         nonempty = [s for s in row.cells if s.text.strip()]
         if not nonempty:
             continue
-        values = [s for s in row.cells if looks_like_value(s.text)]
-        label_spans = [s for s in nonempty if not looks_like_value(s.text)]
+        # Values are the number cells after the row's last label cell; a number before a label
+        # (`1` | `属于国家秘密`) is part of the label.
+        last_label = max((i for i, s in enumerate(row.cells)
+                          if s.text.strip() and not looks_like_value(s.text)), default=-1)
+        values = [s for s in row.cells[last_label + 1:] if looks_like_value(s.text)]
+        label_spans = [s for s in row.cells[:last_label + 1] if s.text.strip()]
         labels = [norm_label(s.text) for s in label_spans]
         labels = [lab for lab in labels if lab]
         if not values and labels:
@@ -204,7 +208,7 @@ def _observe(document: Document) -> list[Obs]:
             # A table split in two (page break) keeps the columns of its first half.
             header = _latest_header(headers, section)
         ob = Obs(section=section, item=item, labels=labels, values=values, row=row, header=header,
-                 pending_label=pending if not labels else [])
+                 pending_label=pending[-2:])
         out.append(ob)
         pending = []
     return out
@@ -381,8 +385,10 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     # 1. each row's candidates: its own label, else the short label lines just above it
     for ob in rows3:
         labels = ob.labels or ob.pending_label
-        ob.candidates = row_candidates(3, labels) if labels else set()
-        ob.candidates &= set(order)
+        ob.candidates = (row_candidates(3, labels) if labels else set()) & set(order)
+        if not ob.candidates and ob.labels and ob.pending_label:
+            # a label broken over lines: its first part on the line above, the rest in the row
+            ob.candidates = row_candidates(3, ["".join(ob.pending_label + ob.labels)]) & set(order)
         ob.key = next(iter(ob.candidates)) if len(ob.candidates) == 1 else None
     # 2. drop label continuations (`“一稳定”` under `3.危及“三安全`) and fold a label-only row
     #    into the bare-number row that follows it

@@ -22,7 +22,7 @@ from extractors.values import looks_like_value
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
-_SPACED = re.compile(r"\S(?:.*?\S)?(?=\s{2,}|$)")
+_SPACED = re.compile(r"\s{2,}|\u3000+")
 _LABEL_NUMBERS = re.compile(r"^(?P<label>[^\d\s，。；;,.:：|][^，。；;|]{0,29}?)\s+(?P<nums>(?:[-－]?[\d,，.]+\s*)+)$")
 
 
@@ -65,10 +65,12 @@ def _table_cells(line: str) -> list[str] | None:
     if "\t" in line:
         cells = [c.strip() for c in line.rstrip("\r\n").split("\t")]
         return cells if sum(1 for c in cells if c) >= 1 and len(cells) >= 2 else None
-    fields = _SPACED.findall(stripped)
-    if len(fields) >= 2 and re.search(r"\S\s{2,}\S", stripped) and any(looks_like_value(f) for f in fields) \
-            and not stripped.endswith(("。", "；", "，")):
-        return [f.strip() for f in fields]
+    fields = [f for f in _SPACED.split(stripped) if f]
+    if len(fields) >= 2 and not stripped.endswith(("。", "；", "，")):
+        if any(looks_like_value(f) for f in fields):
+            return fields
+        if len(fields) >= 3 and all(len(f) <= 20 and not re.search(r"[，。；]", f) for f in fields):
+            return fields  # a header line of short column names
     m = _LABEL_NUMBERS.match(stripped)
     if m:
         nums = m.group("nums").split()
