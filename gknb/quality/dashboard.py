@@ -15,6 +15,7 @@ from gknb.quality.errors import QualityError, WarehouseIncomplete, WarehouseNotF
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PASS_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#9bc53d", "#27ae60")  # 0% .. 100% passing
+LINE_FORMATS = ("text", "markdown", "webtext")
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e6a117"}
 
 _REPORTS_SQL = """
@@ -82,7 +83,7 @@ def load_dashboard_data(con) -> dict:
 
     con.register("q_catalog", catalog_frame())
     runs = con.execute(
-        "SELECT run_id, CAST(started AS VARCHAR), CAST(finished AS VARCHAR), checks, reports, "
+        "SELECT run_id, strftime(started, '%Y-%m-%d %H:%M:%S'), strftime(finished, '%Y-%m-%d %H:%M:%S'), checks, reports, "
         "errors, warnings, data_docs FROM dq_runs ORDER BY finished DESC, run_id DESC LIMIT 1"
     ).fetchall()
     run = None
@@ -113,6 +114,8 @@ def shape(data: dict, out: Path) -> dict:
         rep["checks_failed"].add(f["check_id"])
         f["report"] = rep
         f["link"] = _source_link(rep, f["page"])
+        # Text sources number lines, not pages (CONTRACT.md: `page` is the line for plain text).
+        f["where"] = (f"line {f['page']}" if rep.get("format") in LINE_FORMATS else f"p. {f['page']}") if f["page"] else None
         f["cell"] = " / ".join(x for x in (f.get("row_label") or f.get("row_key"),
                                            f.get("col_label") or f.get("col_key")) if x)
     years = sorted({r["year"] for r in reports.values() if r["year"] is not None})

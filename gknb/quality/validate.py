@@ -55,12 +55,26 @@ def build_suite(gx, gxe, check: Check):
     )
     for spec in check.specs:
         cls = getattr(gxe, spec.expectation)
+        kwargs = dict(spec.kwargs)
+        if spec.where is not None:
+            kwargs["row_condition"] = _condition(*spec.where)
         suite.add_expectation(cls(
-            **spec.kwargs,
+            **kwargs,
             description=f"{check.check_id} ({check.severity}): {check.why}",
             meta={"check_id": check.check_id, "message": spec.message},
         ))
     return suite
+
+
+def _condition(column: str, op: str, value):
+    from great_expectations.expectations.row_conditions import Column
+
+    col = Column(column)
+    ops = {"==": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
+           ">": col.__gt__, ">=": col.__ge__}
+    if op not in ops:
+        raise SuiteError(f"unknown operator {op!r} in a row condition on {column}")
+    return ops[op](value)
 
 
 def validate(
@@ -152,6 +166,7 @@ def _swap_in(staging: Path, docs_dir: Path) -> None:
         old = docs_dir.with_name(f".{docs_dir.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         docs_dir.rename(old)
+    staging.chmod(0o755)  # mkdtemp makes it private; the docs are for every reader
     staging.rename(docs_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

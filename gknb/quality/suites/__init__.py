@@ -29,6 +29,9 @@ class Spec:
     message: str
     # What a finding's `expected` column says when the frame has no `expected` value (a domain).
     expected_text: str | None = None
+    # The rows the expectation applies to, as (column, operator, value) with operator one of
+    # == != < <= > >=; becomes a GX row condition (Column(column) <op> value).
+    where: tuple[str, str, object] | None = None
 
 
 @dataclass(frozen=True)

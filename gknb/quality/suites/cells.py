@@ -85,17 +85,17 @@ CHECKS: tuple[Check, ...] = (
         specs=(
             Spec(
                 "ExpectColumnValuesToBeBetween",
-                {"column": "observed", "min_value": 0,
-                 "row_condition": 'value_type!="signed_count"', "condition_parser": "pandas"},
+                {"column": "observed", "min_value": 0},
                 "{row_label} / {col_label}: {observed} is negative; a {value_type} cannot be",
                 expected_text=">= 0",
+                where=("value_type", "!=", "signed_count"),
             ),
             Spec(
                 "ExpectColumnValuesToBeInSet",
-                {"column": "whole", "value_set": [True],
-                 "row_condition": 'value_type!="amount_10k_yuan"', "condition_parser": "pandas"},
+                {"column": "whole", "value_set": [True]},
                 "{row_label} / {col_label}: {observed} is not a whole number; a {value_type} is",
                 expected_text="a whole number",
+                where=("value_type", "!=", "amount_10k_yuan"),
             ),
         ),
     ),
