@@ -66,8 +66,11 @@ def _pass_colour(rate: float) -> str:
 
 def _source_link(rep: dict, page: int | None) -> str | None:
     """Where the auditor opens the document: its URL, or the local file (at the page, for PDFs)."""
-    if rep.get("url"):
-        return rep["url"]
+    url = rep.get("url")
+    if url:
+        # Only web addresses become links: a javascript: or data: "URL" from a crawled page
+        # would run in the auditor's browser.
+        return url if url.split(":", 1)[0].lower() in ("http", "https") else None
     path = rep.get("source_path")
     if not path:
         return None
