@@ -81,9 +81,9 @@ def run_extraction(paths: list[str], placement: ExtractionPlacement) -> list:
 @task(name="load", cache_policy=NO_CACHE)
 def load(db: str, extracted: list, sources: list, fetches: list, trigger: str, workers: int, wall_clock: float):
     """One build: documents, crawl state, rollups and the run row, swapped in atomically."""
-    from gknb.crawl.load import load_documents
+    from gknb.crawl.load import load_batch
 
-    run = load_documents(Path(db), extracted, sources, fetches, trigger=trigger, workers=workers, wall_clock=wall_clock)
+    run = load_batch(Path(db), extracted, sources, fetches, trigger=trigger, workers=workers, wall_clock=wall_clock)
     get_run_logger().info("%s", run.summary())
     return run
 

@@ -156,3 +156,25 @@ def test_site_list_loads_and_a_bad_entry_is_one_clear_error(tmp_path):
     bad.write_text("sites:\n  - start_urls: ['http://a/']\n    rate: 3\n", encoding="utf-8")
     with pytest.raises(SiteConfigError, match="unknown key.*rate"):
         load_site_file(bad)
+
+
+def test_gknb_crawl_loads_the_reports_and_a_second_run_loads_nothing(site, tmp_path):
+    from typer.testing import CliRunner
+
+    from gknb.cli import app
+
+    db, raw = tmp_path / "w.duckdb", tmp_path / "raw"
+    args = ["crawl", site.start_url, "--db", str(db), "--raw", str(raw), "--no-progress", "--rate", "100"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "3 new or changed documents" in first.output and "3 loaded" in first.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 3
+    urls = {r[0].rsplit("/", 1)[-1] for r in con.execute("SELECT url FROM documents").fetchall()}
+    con.close()
+    assert urls == {"hongze_2023.pdf", "huaian_2024.pdf", "t20260115_city.html"}
+    site.requests.clear()
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "0 new or changed documents, 3 unchanged" in second.output
+    assert [r.path for r in site.requests if r.status == 200] == ["/robots.txt"]

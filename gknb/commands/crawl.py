@@ -19,6 +19,7 @@ def crawl(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
     workers: int = typer.Option(1, "--workers", min=1, help="Extraction worker processes."),
+    rate: Optional[float] = typer.Option(None, "--rate", min=0.01, help="Requests per second to one host (default from schemas/sites.yaml: 1)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress display (logs, CI)."),
 ) -> None:
     """Crawl report columns (robots.txt obeyed, only new or changed files downloaded) and load what they hold."""
@@ -29,7 +30,8 @@ def crawl(
 
     target = db or default_warehouse()
     try:
-        result = run_crawl(urls, target, raw, progress=not no_progress)
+        overrides = {"requests_per_second": rate} if rate else {}
+        result = run_crawl(urls, target, raw, progress=not no_progress, **overrides)
         run = ingest_crawl(result, target, workers=workers)
     except (CrawlError, WarehouseError) as exc:
         typer.echo(f"gknb crawl: {exc}", err=True)

@@ -35,13 +35,16 @@ def extract_all(paths: list[str], workers: int = 1) -> list:
         return list(pool.map(extract_document, paths))
 
 
-def load_documents(db: Path, extracted: Iterable, sources: Iterable, fetches: Iterable[Fetch] = (), *,
+GROUP = 200  # documents per transaction (the warehouse's bulk inserts; one bad group is replayed one by one)
+
+
+def load_batch(db: Path, extracted: Iterable, sources: Iterable, fetches: Iterable[Fetch] = (), *,
                    trigger: str = "crawl", workers: int = 1, started=None, wall_clock: float | None = None):
     """Loads the extracted documents (each with its SourceInfo or None), records `fetches` in
     crawl_fetches, refreshes the rollups and writes the `ingest_runs` row, all in one build.
     Returns the IngestRun. A bad document is a rejected row, never an exception."""
     from gknb.warehouse.ingest import new_run_id
-    from gknb.warehouse.load import load_document, record_run, utcnow
+    from gknb.warehouse.load import load_documents, record_run, utcnow
     from gknb.warehouse.publish import building
     from gknb.warehouse.rollups import refresh_rollups
     from gknb.warehouse.types import IngestRun
@@ -49,9 +52,12 @@ def load_documents(db: Path, extracted: Iterable, sources: Iterable, fetches: It
     clock = wall_clock if wall_clock is not None else time.perf_counter()
     run = IngestRun(run_id=new_run_id(), started=started or utcnow(), trigger=trigger, workers=workers)
     with building(db) as con:
-        for result, source in zip(extracted, sources, strict=True):
-            run.extract_seconds += result.seconds
-            run.count(load_document(con, result, source, run_id=run.run_id))
+        items = list(zip(extracted, sources, strict=True))
+        for start in range(0, len(items), GROUP):
+            group = items[start:start + GROUP]
+            run.extract_seconds += sum(result.seconds for result, _ in group)
+            for outcome in load_documents(con, group, run_id=run.run_id):
+                run.count(outcome)
         record_fetches(con, list(fetches))
         refresh_rollups(con)
         run.finished = utcnow()
@@ -64,5 +70,5 @@ def ingest_crawl(result: CrawlResult, db: Path, *, workers: int = 1, trigger: st
     """Extract and load what a crawl brought (the plain API under `gknb crawl`)."""
     clock = time.perf_counter()
     extracted = extract_all([str(d.path) for d in result.documents], workers)
-    return load_documents(db, extracted, [source_of(d) for d in result.documents], result.fetches,
+    return load_batch(db, extracted, [source_of(d) for d in result.documents], result.fetches,
                           trigger=trigger, workers=workers, wall_clock=clock)

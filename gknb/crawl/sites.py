@@ -30,7 +30,8 @@ _SITE_KEYS = set(_SCALAR_KEYS) | {"name", "enabled", "start_urls", "allowed_host
 
 
 def load_site_file(path: Path = DEFAULT_SITES_FILE) -> tuple[dict[str, Any], list[Site]]:
-    """(defaults, enabled sites) of a site list file."""
+    """(defaults, enabled sites) of a site list file. Another file than schemas/sites.yaml takes
+    its defaults from schemas/sites.yaml, overridden key by key by its own `defaults`."""
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:
@@ -40,6 +41,10 @@ def load_site_file(path: Path = DEFAULT_SITES_FILE) -> tuple[dict[str, Any], lis
     if not isinstance(raw, dict):
         raise SiteConfigError(f"{path}: expected a mapping with `defaults` and `sites`")
     defaults = raw.get("defaults") or {}
+    if Path(path).resolve() != DEFAULT_SITES_FILE.resolve():
+        base = load_defaults()
+        patterns = {**(base.get("patterns") or {}), **(defaults.get("patterns") or {})}
+        defaults = {**base, **defaults, "patterns": patterns}
     sites = []
     for index, entry in enumerate(raw.get("sites") or []):
         where = f"{path}: sites[{index}]"

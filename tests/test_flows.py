@@ -1,0 +1,97 @@
+"""The Prefect flows, run without a Prefect server (a temporary one per test process):
+`gknb nightly` against the fixture site ends loaded, checked and published; the next night
+downloads only what changed and the corrected report supersedes the old; a bad document is
+rejected without failing the flow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "site"))
+from fixture_site import FixtureSite, city_report_gbk, isolate_prefect, sites_file  # noqa: E402
+
+isolate_prefect()  # before anything imports Prefect
+
+import flows.nightly  # noqa: E402,F401  (Prefect's log handlers bind to the session's stderr, not a CliRunner's)
+from gknb.cli import app  # noqa: E402
+
+CITY = "/gknb/2026/t20260115_city.html"
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = FixtureSite().start()
+    yield server
+    server.stop()
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_changed(site, tmp_path):
+    db, raw, out = tmp_path / "w.duckdb", tmp_path / "raw", tmp_path / "out"
+    sites = sites_file(tmp_path, site)
+    args = ["nightly", "--sites", str(sites), "--db", str(db), "--raw", str(raw), "--out", str(out), "--workers", "2"]
+
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert not [r for r in site.requests if r.path.startswith("/private/")] and site.foreign_requests() == []
+
+    reports = _rows(db, "SELECT r.year, d.url FROM reports r JOIN documents d USING (document_id) ORDER BY r.year")
+    assert [(year, url.rsplit("/", 1)[-1]) for year, url in reports] == [
+        (2023, "hongze_2023.pdf"), (2024, "huaian_2024.pdf"), (2025, "t20260115_city.html")]
+    assert _rows(db, "SELECT count(*) FROM cells")[0][0] > 100
+    # Crawl metadata reached `documents`; the state table holds every URL met.
+    meta = _rows(db, "SELECT http_status, etag IS NOT NULL, last_modified IS NOT NULL, fetched_at IS NOT NULL FROM documents")
+    assert meta and all(row == (200, True, True, True) for row in meta)
+    assert _rows(db, "SELECT count(*) FROM crawl_fetches WHERE error_kind = 'robots'")[0][0] == 1
+    # Checked: the 洪泽 report's own tables break an identity, so findings exist.
+    assert _rows(db, "SELECT count(*) FROM dq_findings")[0][0] > 0
+    assert (out / "dashboard" / "index.html").exists()
+    assert (out / "snapshot" / "warehouse.duckdb").exists() and (out / "snapshot" / "manifest.json").exists()
+    run = _rows(db, "SELECT trigger, documents, loaded, rejected FROM ingest_runs")
+    assert run == [("nightly", 3, 3, 0)]
+
+    # The next night: the city publishes a corrected report; nothing else changed.
+    corrected = city_report_gbk().replace("<td>规章</td><td>3</td>".encode("gbk"), "<td>规章</td><td>4</td>".encode("gbk"))
+    site.replace(CITY, corrected)
+    site.requests.clear()
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    downloaded = [r.path for r in site.requests if r.status == 200 and r.path != "/robots.txt"]
+    assert downloaded == [CITY]
+    runs = _rows(db, "SELECT documents, loaded, superseded FROM ingest_runs ORDER BY started")
+    assert runs[-1] == (1, 1, 1)
+    current = _rows(db, "SELECT r.is_current, c.value FROM reports r JOIN cells c USING (report_id) "
+                        "WHERE r.year = 2025 AND c.section = 2 AND c.status = 'value' AND c.value IN (3, 4) "
+                        "AND c.row_key = (SELECT row_key FROM template_cells WHERE template = '2021' AND section = 2 "
+                        "AND row_label LIKE '%规章%' LIMIT 1) ORDER BY r.is_current")
+    assert (True, 4) in [(bool(a), int(b)) for a, b in current] and (False, 3) in [(bool(a), int(b)) for a, b in current]
+
+
+def test_ingest_flow_rejects_a_bad_document_and_completes(samples, tmp_path):
+    from flows.ingest import ingest
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not a PDF body")
+    seed = samples / "seeds" / "002_33e9445466d7bd01.txt"
+    (folder / seed.name).write_bytes(seed.read_bytes())
+    db = tmp_path / "w.duckdb"
+
+    run = ingest([str(folder)], str(db), workers=1)
+
+    assert (run.loaded, run.rejected) == (1, 1)
+    rejected = _rows(db, "SELECT source_path, reason FROM documents WHERE status = 'rejected'")
+    assert len(rejected) == 1 and rejected[0][0].endswith("broken.pdf") and rejected[0][1]
+    assert _rows(db, "SELECT trigger, loaded, rejected FROM ingest_runs") == [("flow", 1, 1)]
