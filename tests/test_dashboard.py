@@ -173,7 +173,8 @@ def test_report_text_is_escaped_in_the_html(hostile):
     html = index.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=" in html
     assert "<script>alert(1)" not in html and "<img" not in html
-    assert "javascript:" not in html  # a hostile source URL is not made a link
+    assert "javascript:window.__pwned=2" in html  # shown as text ...
+    assert not re.search(r'href="\s*javascript:', html, re.I)  # ... never made a link
     # The embedded JSON cannot close its <script> element.
     data = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', html, re.S).group(1)
     assert "<" not in data and EVIL in json.loads(data)["agencies"]
@@ -190,6 +191,7 @@ def test_dashboard_renders_in_chromium_without_errors_or_injected_script(hostile
         assert page.problems() == []
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.evaluate("document.querySelectorAll('img').length") == 0
+        assert page.evaluate("Array.from(document.links).filter(a => a.protocol === 'javascript:').length") == 0
         assert page.evaluate("document.scripts.length") == 2  # the JSON block and our own script
         # The hostile name is shown as text, exactly.
         heading = page.evaluate("document.querySelector('#failing .report h3').textContent")

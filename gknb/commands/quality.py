@@ -15,6 +15,7 @@ def check(
     docs: Optional[Path] = typer.Option(
         None, "--docs", help="Folder for the GX Data Docs (default: out/data_docs beside the warehouse, e.g. data/out/data_docs)."),
     no_docs: bool = typer.Option(False, "--no-docs", help="Skip building the Data Docs (findings are still written)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (logs, CI)."),
 ) -> None:
     """Run the data-quality checks; write dq_findings and dq_runs and the GX Data Docs.
 
@@ -26,7 +27,7 @@ def check(
 
     target = db or default_warehouse()
     try:
-        run = run_checks(target, docs_dir=docs, build_docs=not no_docs)
+        run = run_checks(target, docs_dir=docs, build_docs=not no_docs, progress=not no_progress)
     except (QualityError, WarehouseError) as exc:
         typer.echo(f"gknb check: {exc}", err=True)
         raise typer.Exit(2)

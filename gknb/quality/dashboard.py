@@ -110,6 +110,8 @@ def shape(data: dict, out: Path) -> dict:
         rep["place"] = _place(rep)
         rep["errors"] = rep["warnings"] = 0
         rep["checks_failed"] = set()
+        rep["link"] = _source_link(rep, None)
+        rep["document"] = rep.get("url") or (Path(rep["source_path"]).name if rep.get("source_path") else None)
     findings = [f for f in data["findings"] if f["report_id"] in reports]
     for f in findings:
         rep = reports[f["report_id"]]

@@ -7,6 +7,7 @@ sees either the previous run's findings or this run's, never half of one.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +29,22 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool = True) -> CheckRun:
+@contextmanager
+def _progress(show: bool, total: int):
+    """A rich progress bar over the checks, or a no-op."""
+    if not show:
+        yield lambda check_id: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("checks"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda check_id: bar.update(task, advance=1, description=check_id)
+
+
+def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool = True,
+               progress: bool = False) -> CheckRun:
     """Runs every suite on the current reports of `db` and publishes dq_findings, dq_runs and the
     Data Docs (into `docs_dir`, default `default_docs_dir(db)`). Findings are data: this returns
     normally whatever the checks found, and raises QualityError only when they could not run."""
@@ -45,10 +61,10 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
     started = _utcnow()
     run_id = new_run_id(started)
     checks = all_checks()
-    with building(db) as con:
+    with building(db) as con, _progress(progress, len(checks)) as advance:
         observations = observe_all(con, checks)
         findings, index = validate(checks, observations, run_id=run_id,
-                                   docs_dir=docs_dir if build_docs else None)
+                                   docs_dir=docs_dir if build_docs else None, on_check=advance)
         reports = con.execute("SELECT count(*) FROM q_reports").fetchone()[0]
         errors = int((findings["severity"] == "error").sum())
         warnings = int((findings["severity"] == "warning").sum())

@@ -79,9 +79,10 @@ def _condition(column: str, op: str, value):
 
 def validate(
     checks: list[Check], observations: dict[str, pd.DataFrame], *, run_id: str,
-    docs_dir: Path | None = None,
+    docs_dir: Path | None = None, on_check=None,
 ) -> tuple[pd.DataFrame, Path | None]:
-    """Validates every check's frame; returns (findings, Data Docs index or None)."""
+    """Validates every check's frame; returns (findings, Data Docs index or None).
+    `on_check(check_id)` is called after each check (progress bars)."""
     gx, gxe = _gx()
     staging = None
     if docs_dir is not None:
@@ -94,6 +95,8 @@ def validate(
         for check in checks:
             frame = observations[check.check_id]
             rows.extend(_validate_check(gx, gxe, ctx, source, check, frame, run_id))
+            if on_check is not None:
+                on_check(check.check_id)
         index = None
         if staging is not None:
             ctx.build_data_docs(site_names=[DOCS_SITE])
