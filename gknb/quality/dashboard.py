@@ -169,7 +169,7 @@ def _heatmap(reports: dict, years: list[int]) -> dict:
             continue
         places[rep["place"].key] = rep["place"]
         cells.setdefault((rep["place"].key, rep["year"]), []).append(rep)
-    label_w, cell_w, cell_h, top = 260, 64, 30, 28
+    label_w, cell_w, cell_h, top = 210, 58, 30, 28
     rows = []
     for i, place in enumerate(sorted(places.values(), key=lambda p: (p.parent, p.label))):
         row = {"label": place.label, "parent": place.parent, "y": top + i * cell_h, "cells": []}
@@ -196,7 +196,7 @@ def _by_check(findings: list) -> dict:
     for f in findings:
         counts.setdefault(f["check_id"], {"error": 0, "warning": 0})[f["severity"]] += 1
     most = max([c["error"] + c["warning"] for c in counts.values()] or [1])
-    label_w, bar_w, bar_h = 130, 420, 24
+    label_w, bar_w, bar_h = 120, 300, 24
     bars = []
     for i, (check, c) in enumerate(sorted(counts.items(), key=lambda kv: -(kv[1]["error"] + kv[1]["warning"]))):
         ew = bar_w * c["error"] / most
