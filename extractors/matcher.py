@@ -311,11 +311,18 @@ def _place(ob: Obs, columns: list[str], header: Header | None) -> tuple[dict[str
         if c in out:
             continue
         # The column's own cell is present and empty → blank; absent → unknown.
-        if _has_empty_cell_under(ob.row, header.cols[c]):
+        if _has_empty_cell_under(ob.row, header.cols[c]) or _printed_nothing(ob.row):
             out[c] = Placed("", page)
         else:
             return None, where + f" (no cell under {c})"
     return out, None
+
+
+def _printed_nothing(row: TableRow) -> bool:
+    """A text-layer row placed by x extents: a column with no word under it printed nothing.
+    OCR rows (spans with a confidence) may have dropped a word, so there it stays unknown."""
+    spans = [s for s in row.cells if s.text.strip()]
+    return bool(spans) and all(s.x0 is not None and s.confidence is None for s in spans)
 
 
 def _overlaps(a: tuple[str, float, float], b: tuple[str, float, float]) -> bool:
