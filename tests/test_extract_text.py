@@ -1,0 +1,151 @@
+"""The plain-text / Markdown front end and `gknb extract` on text files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractors import extract_file
+from extractors.document import Paragraph, TableRow
+from extractors.text import read
+from gknb.testing import synth
+
+REPO = Path(__file__).resolve().parent.parent
+GKNB = [sys.executable, "-m", "gknb.cli"]
+
+
+def rows(doc):
+    return [b for b in doc.blocks if isinstance(b, TableRow)]
+
+
+def test_pipe_tables_tabs_spaces_and_label_number_lines():
+    text = "\n".join([
+        "# 标题",                              # 1 heading → paragraph
+        "| 信息内容 | 本年制发件数 |",            # 2
+        "|---|---|",                            # 3 separator: skipped
+        "| 规章 | 3 |",                          # 4
+        "规范性文件\t1\t2\t3",                  # 5 tabs
+        "行政处罚     5     6",                  # 6 space-aligned
+        "行政许可 0",                            # 7 label, single space, number
+        "— 4 —",                                # 8 page number: dropped
+        "全年主动公开规章 22 件、文件 34 件。",   # 9 prose with numbers stays prose
+    ])
+    doc = read(text.encode("utf-8"), "t.md", markdown=True)
+    assert doc.format == "markdown"
+    got = [(r.page, r.texts) for r in rows(doc)]
+    assert got == [(2, ["信息内容", "本年制发件数"]), (4, ["规章", "3"]), (5, ["规范性文件", "1", "2", "3"]),
+                   (6, ["行政处罚", "5", "6"]), (7, ["行政许可", "0"])]
+    paras = [(b.page, b.text) for b in doc.blocks if isinstance(b, Paragraph)]
+    assert paras == [(1, "标题"), (9, "全年主动公开规章 22 件、文件 34 件。")]
+    assert all(not r.grid and [s.col for s in r.cells] == list(range(len(r.cells))) for r in rows(doc))
+
+
+def test_gbk_text_is_decoded():
+    doc = read("规章\t0\t0\t0".encode("gbk"), "t.txt")
+    assert rows(doc)[0].texts == ["规章", "0", "0", "0"]
+
+
+def _perturbed(tmp_path, rep, name, transform):
+    src = synth.write_text(rep, tmp_path / f"{name}.txt").read_text(encoding="utf-8")
+    out = tmp_path / f"{name}_{transform.__name__}.txt"
+    out.write_text("\n".join(transform(src.split("\n"))), encoding="utf-8")
+    return out
+
+
+def spaces(lines):
+    return [re.sub(r"\t+", "   ", line) for line in lines]
+
+
+def markdown_pipes(lines):
+    out, prev = [], False
+    for line in lines:
+        if "\t" in line:
+            cells = line.split("\t")
+            out.append("| " + " | ".join(cells) + " |")
+            if not prev:
+                out.append("|" + "---|" * len(cells))
+            prev = True
+        else:
+            out.append(line)
+            prev = False
+    return out
+
+
+def labels_above_values(lines):
+    """The layout of PDF text: each request row's label on its own line, the numbers below."""
+    out = []
+    for line in lines:
+        cells = line.split("\t")
+        nums = [c for c in cells if re.fullmatch(r"\d+", c)]
+        if "\t" in line and len(nums) == 7:
+            out.append("".join(c for c in cells if c and c not in nums))
+            out.append("\t".join(nums))
+        else:
+            out.append(line)
+    return out
+
+
+def broken_labels(lines):
+    """A label broken over two lines: the first half above the row."""
+    out = []
+    for line in lines:
+        cells = line.split("\t")
+        if "\t" in line and sum(bool(re.fullmatch(r"\d+", c)) for c in cells) == 7:
+            i = max(i for i, c in enumerate(cells) if c and not re.fullmatch(r"\d+", c))
+            if len(cells[i]) >= 6:
+                half = len(cells[i]) // 2
+                out.append(cells[i][:half])
+                cells[i] = cells[i][half:]
+        out.append("\t".join(cells))
+    return out
+
+
+@pytest.mark.parametrize("transform", [spaces, markdown_pipes, labels_above_values, broken_labels])
+@pytest.mark.parametrize("seed, template", [(11, "2021"), (12, "2019")])
+def test_text_layouts_of_generated_reports(tmp_path, seed, template, transform):
+    rep = synth.draw_report(seed, template)
+    path = _perturbed(tmp_path, rep, f"r{seed}", transform)
+    ex = extract_file(path)
+    assert (ex.meta.template, ex.meta.year, ex.meta.agency) == (template, rep.year, rep.agency)
+    got = {c.key: c for c in ex.cells}
+    wrong = [(k, got[k].status, got[k].value, v) for k, v in rep.values.items()
+             if got[k].status != "value" or abs(got[k].value - v) > 1e-9]
+    assert wrong == []
+
+
+def test_cli_prints_meta_then_every_cell(samples):
+    out = subprocess.run(GKNB + ["extract", str(samples / "seeds" / "000_1a488c694ce6abfd.txt")],
+                         capture_output=True, text=True, cwd=REPO, check=True).stdout.splitlines()
+    first = json.loads(out[0])
+    assert first["meta"]["agency"] == "银川市兴庆区解放西街街道办事处"
+    cells = [json.loads(line) for line in out[1:]]
+    assert len(cells) == 198
+    assert cells[0] == {"section": 2, "row_key": "regulations", "col_key": "made", "status": "value",
+                        "value": 0, "raw": "0", "page": 35}
+
+
+@pytest.mark.parametrize("content", [
+    "今天天气很好，我们去公园散步。\n公园里有很多人，大家都很开心。\n",
+    "名称\t数量\n苹果\t3\n",
+])
+def test_cli_refuses_a_text_that_is_no_report(tmp_path, content):
+    path = tmp_path / "article.txt"
+    path.write_text(content, encoding="utf-8")
+    res = subprocess.run(GKNB + ["extract", str(path)], capture_output=True, text=True, cwd=REPO)
+    assert res.returncode != 0
+    assert res.stdout == ""
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "no annual-report" in res.stderr
+
+
+def test_text_extraction_does_not_import_heavy_packages(samples):
+    code = ("import sys; from extractors import extract_file; "
+            f"extract_file({str(samples / 'seeds' / '004_f91fd63a8d753a03.txt')!r}); "
+            "print(sorted(m for m in ('pandas', 'pdfplumber', 'prefect', 'great_expectations', 'duckdb') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert res.stdout.strip() == "[]"
