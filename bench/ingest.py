@@ -51,7 +51,35 @@ def check_values(db: Path, made: list) -> dict:
     return {"current_reports_checked": len(got), "current_reports_exact": right}
 
 
-def run(n: int, workers: int, forms: tuple[str, ...]) -> dict:
+def separate_phases(paths: list[Path], db: Path) -> dict:
+    """Extraction and loading of the same documents one after the other in this process, so the
+    share of loading is measured without the extraction workers competing for the same 2 cores."""
+    from gknb.warehouse.ingest import GROUP_SIZE, extract_document
+    from gknb.warehouse.load import load_documents
+    from gknb.warehouse.publish import building
+
+    t, c = time.perf_counter(), time.process_time()
+    extracted = [extract_document(p) for p in paths]
+    extract_wall, extract_cpu = time.perf_counter() - t, time.process_time() - c
+    with building(db) as con:
+        load_documents(con, [(e, None) for e in extracted[:8]])  # warm-up: imports, first group
+        rest = extracted[8:]
+        t, c = time.perf_counter(), time.process_time()
+        for i in range(0, len(rest), GROUP_SIZE):
+            load_documents(con, [(e, None) for e in rest[i:i + GROUP_SIZE]])
+        load_wall, load_cpu = time.perf_counter() - t, time.process_time() - c
+    n, m = len(extracted), max(1, len(rest))
+    return {
+        "documents": n,
+        "extract_ms_per_document": round(1000 * extract_wall / n, 2),
+        "extract_cpu_ms_per_document": round(1000 * extract_cpu / n, 2),
+        "load_ms_per_document": round(1000 * load_wall / m, 3),
+        "load_cpu_ms_per_document": round(1000 * load_cpu / m, 3),
+        "load_share_of_extraction": round((load_wall / m) / (extract_wall / n), 4),
+    }
+
+
+def run(n: int, workers: int, forms: tuple[str, ...], phase_n: int = 300) -> dict:
     from gknb.warehouse.ingest import ingest_paths
 
     with tempfile.TemporaryDirectory(prefix="gknb-bench-") as tmp:
@@ -64,18 +92,21 @@ def run(n: int, workers: int, forms: tuple[str, ...]) -> dict:
         first = ingest_paths([folder], db, workers=workers, progress=False, trigger="bench")
         second = ingest_paths([folder], db, workers=workers, progress=False, trigger="bench")
         values = check_values(db, made)
+        phases = separate_phases([p for _, p in made[:phase_n]], Path(tmp) / "phases.duckdb")
         size = db.stat().st_size
     return {
         "reports": n,
         "forms": list(forms),
         "workers": workers,
         "cores": os.cpu_count(),
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "python": platform.python_version(),
         "generate_seconds": round(generate_s, 2),
         "first_run": _figures(first),
         "second_run_unchanged": _figures(second),
         "warehouse_bytes": size,
         **values,
+        "separate_phases": phases,
     }
 
 
@@ -96,7 +127,7 @@ def _figures(r) -> dict:
 def write_results(res: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ingest.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    f, s = res["first_run"], res["second_run_unchanged"]
+    f, s, p = res["first_run"], res["second_run_unchanged"], res["separate_phases"]
     md = f"""# Ingest benchmark
 
 `.venv/bin/python -m bench.ingest --n {res['reports']} --workers {res['workers']}` on {res['cores']} cores
@@ -112,7 +143,14 @@ Extraction {f['extract_ms_per_document']} ms per document, loading {f['load_ms_p
 (goal: loading under 10% of extraction). Values check: {res['current_reports_exact']} of
 {res['current_reports_checked']} current reports carry exactly the generated new_requests and total_processed
 (reports of the same generated agency and year supersede one another, so fewer than {res['reports']} are current).
-Warehouse size {res['warehouse_bytes'] / 1e6:.1f} MB.
+Warehouse size {res['warehouse_bytes'] / 1e6:.1f} MB. Load average of the machine after the run:
+{', '.join(map(str, res['load_average_after']))} (other jobs share the 2 cores; compare CPU times).
+
+In the run above extraction (2 worker processes) and loading (the parent) overlap on the same 2
+cores, so both are slowed by contention. Measured one after the other in one process on the first
+{p['documents']} reports: extraction {p['extract_ms_per_document']} ms per document
+({p['extract_cpu_ms_per_document']} ms CPU), loading {p['load_ms_per_document']} ms per document
+({p['load_cpu_ms_per_document']} ms CPU) - loading is {p['load_share_of_extraction']:.1%} of extraction.
 """
     (RESULTS / "ingest.md").write_text(md, encoding="utf-8")
 
