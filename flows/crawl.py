@@ -5,24 +5,9 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from flows.settings import NETWORK_TAG
-from gknb.crawl import CrawlResult, Site, load_site_file, sites_for_urls
-
-
-class NoSites(ValueError):
-    """Nothing to crawl: no start URL given and no enabled site in the list."""
-
-
-def resolve_sites(urls: list[str] | None, sites_file: str | None, **overrides) -> list[Site]:
-    """Start URLs (crawled with the list's defaults) or the enabled sites of the list."""
-    from gknb.crawl import DEFAULT_SITES_FILE
-
-    defaults, sites = load_site_file(sites_file or DEFAULT_SITES_FILE)
-    if urls:
-        return sites_for_urls(list(urls), defaults, **overrides)
-    if not sites:
-        raise NoSites(f"{sites_file or DEFAULT_SITES_FILE}: no enabled site; give start URLs or enable a site")
-    return sites
+from flows.settings import NETWORK_TAG, crawl_task_runner
+from gknb.crawl import CrawlResult, Site
+from gknb.crawl.sites import NoSites, resolve_sites  # noqa: F401  (re-exported for the flows)
 
 
 @task(name="crawl-site", tags=[NETWORK_TAG], retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE)
@@ -57,7 +42,7 @@ def merge(results: list[CrawlResult]) -> CrawlResult:
     return merged
 
 
-@flow(name="gknb-crawl", log_prints=True, validate_parameters=False)
+@flow(name="gknb-crawl", log_prints=True, validate_parameters=False, task_runner=crawl_task_runner())
 def crawl(sites: list[Site], db: str, raw_dir: str | None = None) -> CrawlResult:
     """Crawls every site side by side (one task each); each host keeps its own rate limit."""
     futures = crawl_site.map(sites, db=unmapped(db), raw_dir=unmapped(raw_dir))

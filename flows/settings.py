@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 DASK_ADDRESS_ENV = "GKNB_DASK_ADDRESS"
 WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
+CRAWL_CONCURRENCY_ENV = "GKNB_CRAWL_CONCURRENCY"
 EXTRACT_TAG = "gknb-extract"   # `prefect concurrency-limit create gknb-extract N` caps extraction across runs
 NETWORK_TAG = "gknb-network"
 
@@ -58,3 +59,11 @@ def extract_task_runner(placement: ExtractionPlacement):
     from prefect.task_runners import ThreadPoolTaskRunner
 
     return ThreadPoolTaskRunner(max_workers=placement.workers)
+
+
+def crawl_task_runner():
+    """Sites crawled side by side: GKNB_CRAWL_CONCURRENCY threads (default 8). Each host keeps its
+    own rate limit, so more threads mean more hosts at once, never more load on one host."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=max(1, int(os.environ.get(CRAWL_CONCURRENCY_ENV) or 8)))

@@ -56,10 +56,18 @@ def nightly(
 ) -> None:
     """Run the nightly Prefect flow once: crawl → extract → load → rollups → checks → dashboard → snapshot.
 
-    Without PREFECT_API_URL it runs on a temporary local Prefect server (PREFECT_HOME under data/prefect).
+    Without PREFECT_API_URL it runs on a temporary local Prefect server with its own PREFECT_HOME.
     """
     if urls and sites:
         typer.echo("gknb nightly: give start URLs or --sites, not both", err=True)
+        raise typer.Exit(2)
+    from gknb.crawl import CrawlError
+    from gknb.crawl.sites import resolve_sites
+
+    try:  # a bad site list is one line, before any Prefect start-up
+        resolve_sites(list(urls or []), sites)
+    except CrawlError as exc:
+        typer.echo(f"gknb nightly: {exc}", err=True)
         raise typer.Exit(2)
     from flows.settings import prepare_prefect_environment
 

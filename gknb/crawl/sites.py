@@ -72,6 +72,20 @@ def sites_for_urls(urls: list[str], defaults: dict[str, Any] | None = None, **ov
     return sites
 
 
+class NoSites(SiteConfigError):
+    """Nothing to crawl: no start URL given and no enabled site in the list."""
+
+
+def resolve_sites(urls: list[str] | None, sites_file: Path | str | None = None, **overrides: Any) -> list[Site]:
+    """Start URLs (crawled with the list's defaults) or else the enabled sites of the list."""
+    defaults, sites = load_site_file(Path(sites_file) if sites_file else DEFAULT_SITES_FILE)
+    if urls:
+        return sites_for_urls(list(urls), defaults, **overrides)
+    if not sites:
+        raise NoSites(f"{sites_file or DEFAULT_SITES_FILE}: no enabled site; give start URLs or enable a site")
+    return sites
+
+
 def build_site(entry: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
     """A Site from one entry of the list, its missing keys taken from `defaults`."""
     unknown = set(entry) - _SITE_KEYS
