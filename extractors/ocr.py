@@ -77,6 +77,11 @@ def engine():
                     "Global.text_score": 0.0,
                     # Scans are upright; the 180° classifier only costs time.
                     "Global.use_cls": False,
+                    # Find text on the page at most 1280 px on its long side (an A4 page at ~110
+                    # dpi): a quarter less time, same boxes; recognition still reads the crops at
+                    # full resolution.
+                    "Det.limit_type": "max",
+                    "Det.limit_side_len": 1280,
                 }
                 if threads > 0:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads

@@ -1,0 +1,1 @@
+"""Benchmarks: figures written to bench/results/, not timed tests. `python -m bench` runs them all."""
