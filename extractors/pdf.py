@@ -238,7 +238,22 @@ def find_table_pages(pages: list[PageText]) -> list[int]:
     if not marked:
         return []
     readable = {p.number for p in pages if p.readable}
-    return [n for n in range(marked[0], marked[-1] + 1) if n in readable]
+    last = marked[-1]
+    # The page after the last marked one, when it holds a row of numbers: the end of a table (a
+    # section 4 value row under a header printed on the page before).
+    if last < len(pages) and pages[last].readable and _has_value_row(pages[last].text):
+        last += 1
+    return [n for n in range(marked[0], last + 1) if n in readable]
+
+
+def _has_value_row(text: str) -> bool:
+    """A line of three or more numbers and nothing else: a table's value row."""
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 3 and all(is_value(w) for w in words) and not is_page_number(line):
+            if sum(1 for w in words if w[0].isdigit()) >= 3:
+                return True
+    return False
 
 
 def _text_paragraphs(text: str, page: int) -> list[Block]:

@@ -460,6 +460,7 @@ def borderless_grids(page: int, chars: list[dict]) -> list[Grid]:
         if k == len(tokens) and k < 3:
             k = 0  # a lone number (a page number, a year) is not a table row
         lines.append(_TLine(tokens, min(c["top"] for c in group), max(c["bottom"] for c in group), k))
+    lines = _merge_split_value_lines(lines)
     grids = []
     i = 0
     while i < len(lines):
@@ -472,21 +473,70 @@ def borderless_grids(page: int, chars: list[dict]) -> list[Grid]:
         value_left = min(t[1] for t in lines[i].tokens[-k:])
         while j < len(lines):
             line = lines[j]
+            gap = line.top - lines[j - 1].bottom
+            if gap > 2.5 * max(line.bottom - line.top, 1.0):
+                break  # a paragraph break: the table has ended
             if line.k == k:
                 run.append(j)
                 value_left = min(value_left, min(t[1] for t in line.tokens[-k:]))
-            elif line.k or any(t[2] > value_left for t in line.tokens) or j - run[-1] > 3:
+            elif line.k or any(t[2] > value_left + 1 for t in line.tokens) or _is_heading(line):
                 break
             j += 1
-        grid = _grid_from_run(page, lines, run, k)
+        # Label lines after the last value row still belong to it (a wrapped label's tail).
+        end = run[-1]
+        while end + 1 < j and not lines[end + 1].k and not _is_heading(lines[end + 1]):
+            end += 1
+        grid = _grid_from_run(page, lines, run, k, end)
         if grid is not None:
             grids.append(grid)
-        i = run[-1] + 1
+        i = end + 1
     return grids
 
 
-def _grid_from_run(page: int, lines: list[_TLine], run: list[int], k: int) -> Grid | None:
-    first, last = run[0], run[-1]
+def _merge_split_value_lines(lines: list[_TLine]) -> list[_TLine]:
+    """One row's values printed a little apart vertically (cells aligned differently) come out as
+    two lines, each with part of the values: join lines less than a line apart whose values sit in
+    different columns."""
+    counts: dict[int, int] = {}
+    for line in lines:
+        if line.k:
+            counts[line.k] = counts.get(line.k, 0) + 1
+    usual = max(counts, key=lambda k: counts[k]) if counts else 0
+    out: list[_TLine] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        height = line.bottom - line.top
+        # Less than a line apart: one row. Up to 1.6 lines apart: one row only when the two parts
+        # make up exactly the page's usual number of values (a top-aligned cell beside centred ones).
+        near = prev is not None and prev.k and line.k and (
+            abs(line.mid - prev.mid) < 0.9 * height
+            or (abs(line.mid - prev.mid) < 1.6 * height and prev.k + line.k == usual and usual not in (prev.k, line.k)))
+        if near:
+            a = prev.tokens[len(prev.tokens) - prev.k:]
+            b = line.tokens[len(line.tokens) - line.k:]
+            if not any(min(x[2], y[2]) > max(x[1], y[1]) for x in a for y in b):
+                tokens = sorted(prev.tokens + line.tokens, key=lambda t: t[1])
+                k = 0
+                for text, _, _ in reversed(tokens):
+                    if not is_value(text):
+                        break
+                    k += 1
+                if k == prev.k + line.k:
+                    out[-1] = _TLine(tokens, min(prev.top, line.top), max(prev.bottom, line.bottom), k)
+                    continue
+        out.append(line)
+    return out
+
+
+def _is_heading(line: _TLine) -> bool:
+    """A heading line (二、主动公开政府信息情况, 第二十条第（五）项) ends a borderless table."""
+    text = "".join(t[0] for t in line.tokens)
+    return bool(re.match(r"^第[一二三四五六七八九十]+条", text)) or (
+        len(text) >= 6 and bool(re.match(r"^[一二三四五六七八九十]+、", text)))
+
+
+def _grid_from_run(page: int, lines: list[_TLine], run: list[int], k: int, end: int) -> Grid | None:
+    first, last = run[0], end
     if len(run) < 2 and k < 2:
         # One row with one value: a table only under a header naming its column.
         if first == 0 or lines[first - 1].k or len(lines[first - 1].tokens) < 2:
@@ -503,21 +553,21 @@ def _grid_from_run(page: int, lines: list[_TLine], run: list[int], k: int) -> Gr
     while h >= 0 and first - h <= MAX_HEADER_LINES and not lines[h].k:
         text = "".join(t[0] for t in lines[h].tokens)
         widest = max(t[2] - t[1] for t in lines[h].tokens)
+        over_values = any((t[1] + t[2]) / 2 > value_left for t in lines[h].tokens)
         if _HEADING_RE.match(text) or text.endswith("。") or is_page_number(text) or widest > 0.6 * (
-                value_cols[-1][1] - min(t[1] for t in lines[first].tokens)):
-            break
+                value_cols[-1][1] - min(t[1] for t in lines[first].tokens)) or not over_values:
+            break  # a heading, running text, or a label's tail: not a header naming columns
         header.insert(0, h)
         h -= 1
-    # Wrapped label lines between value rows join the nearest value row.
-    members: dict[int, list[int]] = {r: [r] for r in run}
-    for li in range(first, last + 1):
-        if li in members:
-            continue
-        nearest = min(run, key=lambda r: abs(lines[r].mid - lines[li].mid))
-        members[nearest].append(li)
-    # Label columns: where the label tokens start.
-    label_tokens = [t for r in run for li in members[r] for t in lines[li].tokens[: len(lines[li].tokens) - lines[li].k]]
-    label_starts = _cluster([t[1] for t in label_tokens], 6.0) if label_tokens else []
+    # Labels: the words left of the values, stacked into blocks (a label wrapped over lines, a
+    # vertical group label), each block given to one value row.
+    label_words = [t + (lines[li].top, lines[li].bottom, li) for li in range(first, last + 1)
+                   for t in lines[li].tokens[: len(lines[li].tokens) - lines[li].k]]
+    blocks = _stack_labels(label_words, set(run))
+    members: dict[int, list[tuple]] = {r: [] for r in run}
+    for block in blocks:
+        members[_owner(block, lines, run)].append(block)
+    label_starts = _cluster([b[1] for b in blocks], 6.0) if blocks else []
     left = min([t[1] for li in header + list(range(first, last + 1)) for t in lines[li].tokens] + [value_left]) - 1
     right = max([t[2] for li in header + list(range(first, last + 1)) for t in lines[li].tokens] + [value_cols[-1][1]]) + 1
     xs = [left] + [x for x in label_starts[1:] if x < value_left - 2] + [value_left - 1]
@@ -535,16 +585,15 @@ def _grid_from_run(page: int, lines: list[_TLine], run: list[int], k: int) -> Gr
                 rows.append(part)
                 bounds.append(min(t[3] for t in part))
     for r in run:
-        tokens = []
-        for li in sorted(members[r], key=lambda n: lines[n].top):
-            line = lines[li]
-            tokens += [t + (line.top,) for t in line.tokens]
+        line = lines[r]
+        tokens = [(b[0], b[1], b[2], b[3]) for b in members[r]]
+        tokens += [t + (line.top,) for t in line.tokens[len(line.tokens) - k:]]
         rows.append(tokens)
-        bounds.append(min(lines[li].top for li in members[r]))
+        bounds.append(min([line.top] + [b[3] for b in members[r]]))
     grid.ys = bounds + [max(lines[li].bottom for li in range(first, last + 1)) + 1]
     for ri, tokens in enumerate(rows):
         by_slot: dict[int, list[tuple[str, float, float, float]]] = {}
-        for t in _stack_labels(tokens, value_left):
+        for t in tokens:
             if t[2] <= value_left:  # a label: its column is where it starts
                 c = min(max(bisect_right(xs, t[1] + 0.5) - 1, 0), len(xs) - 2)
             else:
@@ -564,26 +613,55 @@ def _grid_from_run(page: int, lines: list[_TLine], run: list[int], k: int) -> Gr
     return grid
 
 
-def _stack_labels(tokens: list[tuple], value_left: float) -> list[tuple]:
-    """A label wrapped over lines, as one token: a label word below another and overlapping it
-    horizontally continues it (a wrapped line may start further left, at the cell's edge)."""
-    out: list[list] = []
-    for t in sorted(tokens, key=lambda t: (t[3], t[1])):
-        if t[2] <= value_left:
-            above = next((o for o in reversed(out) if o[2] <= value_left and o[3] < t[3]
-                          and min(o[2], t[2]) > max(o[1], t[1])), None)
-            if above is not None:
-                above[0] += t[0]
-                above[1], above[2] = min(above[1], t[1]), max(above[2], t[2])
-                continue
-        out.append(list(t))
-    return [tuple(o) for o in out]
+def _stack_labels(words: list[tuple], value_lines: set[int]) -> list[tuple]:
+    """Label words stacked into blocks: a word continues the block above it when it overlaps it
+    horizontally, follows it closely, and does not open a new item (1. （三） 四、). A wrapped
+    line may start further left, at the cell's edge. One block holds the label of one value row
+    at most, except a vertical label (a character or two a line) spanning rows.
+    Blocks: (text, x0, x1, top, bottom, first_line).
+    """
+    blocks: list[list] = []
+    for text, x0, x1, top, bottom, li in sorted(words, key=lambda w: (w[3], w[1])):
+        height = max(bottom - top, 1.0)
+        on_value_line = li in value_lines
+        above = None
+        if not ENUMERATOR_RE.match(text):
+            for b in reversed(blocks):
+                if not (b[3] < top and min(b[2], x1) > max(b[1], x0) and top - b[4] <= 1.5 * height):
+                    continue
+                vertical = len(text) <= 2 and b[2] - b[1] <= 2.5 * height
+                if vertical or not (on_value_line and b[6]):
+                    above = b
+                break
+        if above is not None:
+            above[0] += text
+            above[1], above[2], above[4] = min(above[1], x0), max(above[2], x1), bottom
+            above[6] = above[6] or on_value_line
+        else:
+            blocks.append([text, x0, x1, top, bottom, li, on_value_line])
+    return [tuple(b[:6]) for b in blocks]
+
+
+def _owner(block: tuple, lines: list[_TLine], run: list[int]) -> int:
+    """The value row a label block belongs to: the row on its first line; a label opening an item
+    above its values (centred values) belongs to the next row; a stray tail to the row above."""
+    first_line = block[5]
+    if first_line in run:
+        return first_line
+    top = block[3]
+    if ENUMERATOR_RE.match(block[0]):
+        return next((r for r in run if lines[r].mid >= top), run[-1])
+    return next((r for r in reversed(run) if lines[r].mid <= top), run[0])
 
 
 def _columns_under(xs: list[float], token: tuple) -> int:
     """How many columns a word covers (a spanning header such as 法人或其他组织 covers several)."""
     x0, x1 = token[1], token[2]
     return sum(1 for a, b in zip(xs, xs[1:]) if min(x1, b) - max(x0, a) > 0.3 * (b - a) or (a <= x0 and x1 <= b))
+
+
+def _numeric_char(text: str) -> bool:
+    return text.isdigit() or text in ".．,，-−－+"
 
 
 def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:
@@ -593,7 +671,11 @@ def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:
     out: list[list[dict]] = []
     for ch in chars:
         size = max(ch.get("size") or 0, ch["x1"] - ch["x0"], 1.0)
-        if out and ch["x0"] - out[-1][-1]["x1"] <= size * 0.6:
+        gap = ch["x0"] - out[-1][-1]["x1"] if out else 0.0
+        # A number right after words with any visible gap starts a cell of its own: a label
+        # wrapped to its cell's edge leaves the next column's value only a hair away.
+        number_starts = bool(out) and ch["text"].isdigit() and not _numeric_char(out[-1][-1]["text"])
+        if out and gap <= size * 0.6 and not (number_starts and gap > size * 0.15):
             out[-1].append(ch)
         else:
             out.append([ch])
