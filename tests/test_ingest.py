@@ -234,3 +234,28 @@ def test_crawl_metadata_through_ingest_paths(tmp_path):
     con.close()
     assert row == [(url, 200, 'W/"1"', str(local.resolve()))]
     assert trig == [("test",), ("cli",)]
+
+
+def test_a_file_that_kills_its_worker_is_rejected_and_the_rest_load(tmp_path):
+    from gknb.warehouse.ingest import _extract_all
+    from warehouse_helpers import extract_or_crash
+
+    crash = tmp_path / "crash.pdf"
+    crash.write_bytes(b"%PDF-1.4 whatever")
+    files = [SAMPLES / "html" / "city_2025_rowspan.html", crash, SAMPLES / "seeds" / "004_f91fd63a8d753a03.txt"]
+    got = []
+    _extract_all([(f, None, None) for f in files], 2, lambda e, s: got.append(e), extract=extract_or_crash)
+    by_name = {Path(e.path).name: e for e in got}
+    assert len(got) == 3
+    assert by_name["crash.pdf"].error == "extraction crashed its worker process"
+    assert by_name["city_2025_rowspan.html"].ok and by_name["004_f91fd63a8d753a03.txt"].ok
+
+
+def test_a_file_that_is_not_a_warehouse_is_a_clear_error(tmp_path):
+    db = tmp_path / "notes.duckdb"
+    db.write_text("not a database")
+    gknb = Path(sys.executable).parent / "gknb"
+    out = subprocess.run([str(gknb), "ingest", str(SAMPLES / "html"), "--db", str(db), "--workers", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.startswith("gknb ingest:") and out.stderr.count("\n") == 1
+    assert db.read_text() == "not a database"

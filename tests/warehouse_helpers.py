@@ -52,3 +52,14 @@ def samples_warehouse() -> Path:
     db = folder / "warehouse.duckdb"
     ingest_paths([inputs], db, workers=2, progress=False, trigger="test")
     return db
+
+
+def extract_or_crash(path):
+    """An extractor whose native code dies on one file: the worker process exits at once."""
+    import os
+
+    from gknb.warehouse.ingest import extract_document
+
+    if "crash" in str(path):
+        os._exit(3)
+    return extract_document(path)

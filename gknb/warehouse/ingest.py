@@ -179,7 +179,8 @@ _Todo = tuple[Path, "SourceInfo | None", "ExtractedDocument | None"]
 
 
 def _extract_all(todo: list[_Todo], workers: int,
-                 load: Callable[[ExtractedDocument, SourceInfo | None], None]) -> None:
+                 load: Callable[[ExtractedDocument, SourceInfo | None], None],
+                 extract: Callable[[str | Path], ExtractedDocument] = extract_document) -> None:
     """Extract every file (in workers when more than one) and hand each result to `load` in input order.
 
     An item with a ready result (a second copy of a file in the batch) is loaded as it is.
@@ -187,12 +188,12 @@ def _extract_all(todo: list[_Todo], workers: int,
     to_extract = [p for p, _, ready in todo if ready is None]
     if workers <= 1 or len(to_extract) <= 1:
         for path, source, ready in todo:
-            load(ready or extract_document(path), source)
+            load(ready or extract(path), source)
         return
     ctx = multiprocessing.get_context("spawn")
     retry: list[tuple[Path, SourceInfo | None]] = []
     with ProcessPoolExecutor(max_workers=min(workers, len(to_extract)), mp_context=ctx) as pool:
-        futures: dict[Path, Future] = {p: pool.submit(extract_document, str(p)) for p in to_extract}
+        futures: dict[Path, Future] = {p: pool.submit(extract, str(p)) for p in to_extract}
         for path, source, ready in todo:
             if ready is not None:
                 load(ready, source)
@@ -206,13 +207,13 @@ def _extract_all(todo: list[_Todo], workers: int,
     # A worker died (a crash in a native PDF or OCR library): every unfinished file is tried again
     # alone in a fresh process, so the file that kills its worker is rejected and the rest load.
     for path, source in retry:
-        load(_extract_isolated(path, ctx), source)
+        load(_extract_isolated(path, ctx, extract), source)
 
 
-def _extract_isolated(path: Path, ctx) -> ExtractedDocument:
+def _extract_isolated(path: Path, ctx, extract) -> ExtractedDocument:
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         try:
-            return pool.submit(extract_document, str(path)).result()
+            return pool.submit(extract, str(path)).result()
         except BrokenProcessPool:
             sha, size = sha256_file(path)
             return ExtractedDocument(str(path), sha, size, error="extraction crashed its worker process",
