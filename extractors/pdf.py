@@ -56,10 +56,10 @@ class PageText:
     text: str
     has_image: bool
     has_text_objects: bool
+    readable: bool = field(init=False)
 
-    @property
-    def readable(self) -> bool:
-        return text_is_readable(self.text)
+    def __post_init__(self) -> None:
+        self.readable = text_is_readable(self.text)
 
 
 @dataclass
@@ -144,13 +144,13 @@ def _read_pdfium(data: bytes, source: str) -> tuple[list[PageText], str | None]:
                     text = textpage.get_text_range()
                 finally:
                     textpage.close()
-                has_image = has_text = False
-                if not text_is_readable(text):  # only then does it matter what the page is made of
-                    has_image = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
-                    has_text = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT)
+                entry = PageText(i + 1, text, False, False)
+                if not entry.readable:  # only then does it matter what the page is made of
+                    entry.has_image = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                    entry.has_text_objects = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT)
             finally:
                 page.close()
-            pages.append(PageText(i + 1, text, has_image, has_text))
+            pages.append(entry)
         return pages, title
     except pdfium.PdfiumError as exc:
         raise UnreadableDocument(f"{source}: corrupt PDF ({exc})") from exc
@@ -188,6 +188,8 @@ _PLAUSIBLE = ((0x20, 0x7E), (0xA0, 0x24F), (0x370, 0x4FF), (0x2000, 0x2BFF), (0x
 
 def _plausible(ch: str) -> bool:
     code = ord(ch)
+    if 0x4E00 <= code <= 0x9FFF or 0x20 <= code <= 0x7E:  # the usual case first
+        return True
     return any(lo <= code <= hi for lo, hi in _PLAUSIBLE)
 
 

@@ -231,8 +231,13 @@ def _cluster(values: list[float], tol: float = SNAP) -> list[float]:
 
 
 def _index(bounds: list[float], v: float) -> int:
-    """Index of the boundary nearest v."""
-    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+    """Index of the boundary nearest v (bounds sorted)."""
+    i = bisect_right(bounds, v)
+    if i == 0:
+        return 0
+    if i == len(bounds):
+        return len(bounds) - 1
+    return i if bounds[i] - v < v - bounds[i - 1] else i - 1
 
 
 def grid_from_cells(page: int, bboxes: list[tuple[float, float, float, float]]) -> Grid | None:
