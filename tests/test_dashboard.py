@@ -248,3 +248,19 @@ def test_gknb_dashboard_without_a_warehouse_is_a_one_line_error(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no warehouse" in done.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_a_national_size_page_lists_the_worst_and_says_how_many_more(hostile, tmp_path, monkeypatch):
+    import gknb.quality.dashboard as dashboard
+
+    _, index = hostile
+    db = index.parent.parent / "warehouse.duckdb"
+    monkeypatch.setattr(dashboard, "MAX_FAILING_REPORTS", 0)
+    monkeypatch.setattr(dashboard, "MAX_HISTORIES", 1)
+    html = dashboard.build_dashboard(db, tmp_path / "capped").read_text(encoding="utf-8")
+    assert "1 more reports with findings are not listed here" in html
+    assert "1 more agencies not drawn" in html
+    histories = html.split('id="histories"')[1].split("</section>")[0]
+    assert histories.count('class="who"') == 1
+    # The agency with findings is the one drawn, not the clean 淮安市人民政府.
+    assert "洪泽区人民政府" in histories and "淮安市人民政府" not in histories

@@ -16,6 +16,12 @@ from gknb.quality.errors import QualityError, WarehouseIncomplete, WarehouseNotF
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PASS_COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#9bc53d", "#27ae60")  # 0% .. 100% passing
 LINE_FORMATS = ("text", "markdown", "webtext")
+# A page an auditor can still open at national scale (~150,000 reports a year): beyond these the
+# page shows the worst and says how many more there are in dq_findings.
+MAX_HEATMAP_ROWS = 80
+MAX_FAILING_REPORTS = 300
+MAX_HISTORIES = 300
+MAX_GAPS = 500
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e6a117"}
 
 _REPORTS_SQL = """
@@ -124,6 +130,9 @@ def shape(data: dict, out: Path) -> dict:
         f["cell"] = " / ".join(x for x in (f.get("row_label") or f.get("row_key"),
                                            f.get("col_label") or f.get("col_key")) if x)
     years = sorted({r["year"] for r in reports.values() if r["year"] is not None})
+    failing = _failing(findings)
+    histories = _histories(reports, years)
+    gaps = _gaps(reports)
     return {
         "run": data["run"],
         "docs_link": _docs_link(data["run"], out),
@@ -131,10 +140,14 @@ def shape(data: dict, out: Path) -> dict:
         "totals": _totals(reports, findings),
         "heatmap": _heatmap(reports, years),
         "by_check": _by_check(findings),
-        "failing": _failing(findings),
-        "histories": _histories(reports, years),
-        "gaps": _gaps(reports),
-        "agency_names": sorted({r["agency"] for r in reports.values() if r["agency"]}),
+        "failing": failing[:MAX_FAILING_REPORTS],
+        "failing_more": max(0, len(failing) - MAX_FAILING_REPORTS),
+        "histories": histories[:MAX_HISTORIES],
+        "histories_more": max(0, len(histories) - MAX_HISTORIES),
+        "gaps": gaps[:MAX_GAPS],
+        "gaps_more": max(0, len(gaps) - MAX_GAPS),
+        # For the filter box: the agencies of the reports listed.
+        "agency_names": sorted({g["report"]["agency"] for g in failing[:MAX_FAILING_REPORTS] if g["report"]["agency"]}),
     }
 
 
@@ -170,8 +183,18 @@ def _heatmap(reports: dict, years: list[int]) -> dict:
         places[rep["place"].key] = rep["place"]
         cells.setdefault((rep["place"].key, rep["year"]), []).append(rep)
     label_w, cell_w, cell_h, top = 210, 58, 30, 28
+    ordered = sorted(places.values(), key=lambda p: (p.parent, p.label))
+    hidden = max(0, len(ordered) - MAX_HEATMAP_ROWS)
+    if hidden:  # too many districts to draw: the ones with the lowest pass rate overall
+        tally: dict[str, list[int]] = {}
+        for (key, _), reps in cells.items():
+            t = tally.setdefault(key, [0, 0])
+            t[0] += sum(1 for r in reps if r["errors"] == 0)
+            t[1] += len(reps)
+        worst = sorted(ordered, key=lambda p: tally[p.key][0] / tally[p.key][1])[:MAX_HEATMAP_ROWS]
+        ordered = sorted(worst, key=lambda p: (p.parent, p.label))
     rows = []
-    for i, place in enumerate(sorted(places.values(), key=lambda p: (p.parent, p.label))):
+    for i, place in enumerate(ordered):
         row = {"label": place.label, "parent": place.parent, "y": top + i * cell_h, "cells": []}
         for j, year in enumerate(years):
             reps = cells.get((place.key, year))
@@ -185,7 +208,8 @@ def _heatmap(reports: dict, years: list[int]) -> dict:
                 "agencies": ", ".join(sorted(r["agency"] or "?" for r in reps)),
             })
         rows.append(row)
-    return {"rows": rows, "years": [{"year": y, "x": label_w + j * cell_w} for j, y in enumerate(years)],
+    return {"rows": rows, "hidden": hidden,
+            "years": [{"year": y, "x": label_w + j * cell_w} for j, y in enumerate(years)],
             "width": label_w + max(1, len(years)) * cell_w + 10, "height": top + len(rows) * cell_h + 10,
             "cell_w": cell_w - 4, "cell_h": cell_h - 4}
 
@@ -226,7 +250,13 @@ def _histories(reports: dict, years: list[int]) -> list[dict]:
     step, height, pad = 46, 44, 12
     width = pad * 2 + step * max(0, len(years) - 1)
     out = []
-    for key, reps in sorted(by_agency.items(), key=lambda kv: (kv[1][0]["place"].parent, kv[1][0]["place"].label, kv[0])):
+    # Agencies with findings first (what an auditor follows up), then by place.
+    def order(kv):
+        reps = kv[1]
+        flagged = any(r["errors"] or r["warnings"] for r in reps)
+        return (not flagged, reps[0]["place"].parent, reps[0]["place"].label, kv[0])
+
+    for key, reps in sorted(by_agency.items(), key=order):
         per_year = {r["year"]: r for r in reps if r["year"] is not None}
         top = max([r["new_requests"] or 0 for r in per_year.values()] or [0]) or 1
         points = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -145,7 +146,21 @@ def _spec_for(check: Check, config):
     raise SuiteError(f"{check.check_id}: a GX result matches none of its expectations")
 
 
+@lru_cache(maxsize=1)
+def _labels() -> dict[tuple[str, str], tuple[str, str]]:
+    """Printed labels by (row_key, col_key), for frames too large to carry them on every row."""
+    from gknb.catalog import load_catalog
+
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for c in load_catalog().cells:
+        out.setdefault((c.row_key, c.col_key), (c.row_label, c.col_label))
+    return out
+
+
 def _finding(run_id: str, check: Check, spec, row: dict) -> dict:
+    if "row_label" not in row and "col_label" not in row:
+        row_label, col_label = _labels().get((row.get("row_key"), row.get("col_key")), (None, None))
+        row = {**row, "row_label": row_label or row.get("row_key"), "col_label": col_label or row.get("col_key")}
     page = row.get("page")
     page = None if page is None or pd.isna(page) else int(page)
     expected = spec.expected_text if spec.expected_text is not None else format_value(row.get("expected"))
