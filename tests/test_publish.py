@@ -106,3 +106,23 @@ def test_the_duckdb_cli_opens_a_built_warehouse(tmp_path):
         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["total_processed,disclosure_rate", "3050,0.5954"]
+
+
+def test_connect_readonly_sees_the_new_file_while_this_process_holds_the_old(tmp_path):
+    from gknb.warehouse.publish import connect_readonly
+
+    db = tmp_path / "warehouse.duckdb"
+    with building(db) as con:
+        load_document(con, extracted_from_truth("hongze_2023"))
+    old = duckdb.connect(str(db), read_only=True)
+    try:
+        with building(db) as con:
+            load_document(con, extracted_from_truth("huaian_2024"))
+        # duckdb.connect(path) would hand back the database already open here (1 report).
+        fresh = connect_readonly(db)
+        assert fresh.execute("SELECT count(*) FROM reports").fetchone()[0] == 2
+        assert fresh.execute("SELECT count(*) FROM rollup_requests_district_year").fetchone()[0] == 2
+        fresh.close()
+        assert old.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+    finally:
+        old.close()

@@ -116,10 +116,22 @@ def building(db: Path | str, *, fresh: bool = False) -> Iterator["duckdb.DuckDBP
 
 
 def connect_readonly(db: Path | str):
-    """A read-only connection to the published warehouse (what analysts and checks read)."""
+    """A read-only connection to the warehouse as published now (what analysts and checks read).
+
+    `duckdb.connect(path)` reuses a database already open in this process under the same path, so
+    a long-lived process would go on seeing the file it first opened, even after a swap. Attaching
+    the file to a fresh in-memory database opens the current file every time.
+    """
     import duckdb
 
     db = Path(db)
     if not db.exists():
         raise PublishError(f"{db}: no warehouse here; run `gknb ingest` first")
-    return duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{str(db.resolve()).replace(chr(39), chr(39) * 2)}' AS warehouse (READ_ONLY)")
+        con.execute("USE warehouse")
+    except duckdb.Error as exc:
+        con.close()
+        raise PublishError(f"{db}: cannot open the warehouse: {exc}".splitlines()[0]) from exc
+    return con
