@@ -61,6 +61,9 @@ def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_change
     assert (out / "snapshot" / "warehouse.duckdb").exists() and (out / "snapshot" / "manifest.json").exists()
     run = _rows(db, "SELECT trigger, documents, loaded, rejected FROM ingest_runs")
     assert run == [("nightly", 3, 3, 0)]
+    # What the Prefect UI shows: the run's counts as a Markdown artifact.
+    artifact = _nightly_artifacts()[-1]
+    assert "| reports loaded | 3 |" in artifact and "| documents rejected | 0 |" in artifact
 
     # The next night: the city publishes a corrected report; nothing else changed.
     corrected = city_report_gbk().replace("<td>规章</td><td>3</td>".encode("gbk"), "<td>规章</td><td>4</td>".encode("gbk"))
@@ -77,6 +80,17 @@ def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_change
                         "AND c.row_key = (SELECT row_key FROM template_cells WHERE template = '2021' AND section = 2 "
                         "AND row_label LIKE '%规章%' LIMIT 1) ORDER BY r.is_current")
     assert (True, 4) in [(bool(a), int(b)) for a, b in current] and (False, 3) in [(bool(a), int(b)) for a, b in current]
+
+
+def _nightly_artifacts() -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["gknb-nightly"])),
+                                      sort=ArtifactSort.CREATED_DESC)
+    return [a.data for a in reversed(found)]
 
 
 def test_ingest_flow_rejects_a_bad_document_and_completes(samples, tmp_path):
