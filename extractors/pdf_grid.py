@@ -292,10 +292,16 @@ def fill_grid(grid: Grid, chars: list[dict]) -> list[dict]:
 
 
 def is_narrative(grid: Grid) -> bool:
-    """A 'table' that is only ruled running text (some word processors rule every text line)."""
+    """A 'table' that is only ruled running text (some word processors rule every text line):
+    one column, or rows whose one cell spans the whole width. A real table whose value cells are
+    all empty keeps its columns and is not narrative."""
     if grid.ncols < 2:
         return True
-    return all(len([c for c in grid.row_cells(r) if c.text]) <= 1 for r in range(grid.nrows))
+    for r in range(grid.nrows):
+        cells = grid.row_cells(r)
+        if len(cells) > 1 or (cells and (cells[0].c0 > 0 or cells[0].c1 < grid.ncols)):
+            return False
+    return True
 
 
 def full_width_text(grid: Grid, r: int) -> str | None:
