@@ -178,3 +178,15 @@ def test_gknb_crawl_loads_the_reports_and_a_second_run_loads_nothing(site, tmp_p
     assert second.exit_code == 0, second.output
     assert "0 new or changed documents, 3 unchanged" in second.output
     assert [r.path for r in site.requests if r.status == 200] == ["/robots.txt"]
+
+
+def test_report_page_download_links_and_layout_tables():
+    (target,) = sites_for_urls(["http://127.0.0.1/gknb/index.html"], defaults=load_site_file()[0])
+    layout = """<html><body><table><tr><td>首页</td><td>政务公开</td></tr></table>
+      <p>附件：<a href="/download.jsp?fileId=8812">某区2024年政府信息公开工作年度报告.pdf</a></p></body></html>"""
+    links = read_links(layout, "http://127.0.0.1/gknb/t1.html", target.patterns, list_page=False)
+    assert links.attachments == ["http://127.0.0.1/download.jsp?fileId=8812"]
+    assert not links.has_report_table  # a layout table: the attachment is the report
+    report = (Path(__file__).resolve().parents[1] / "data/samples/html/city_2025_rowspan.html").read_text(encoding="utf-8")
+    links = read_links(report, "http://127.0.0.1/gknb/t2.html", target.patterns, list_page=False)
+    assert links.has_report_table

@@ -91,7 +91,7 @@ class Crawl:
             fetch.error_kind, fetch.error = "undecodable", f"{url}: {exc}"
             return None
         links = read_links(html, fetch.final_url or url, site.patterns, list_page=(kind == LIST_PAGE))
-        if kind == REPORT_PAGE and (not links.attachments or links.has_table):
+        if kind == REPORT_PAGE and (not links.attachments or links.has_report_table):
             self._hand_on(fetch)
         return links
 

@@ -21,7 +21,7 @@ class PageLinks:
     next_pages: list[str] = field(default_factory=list)
     report_pages: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
-    has_table: bool = False
+    has_report_table: bool = False
 
 
 def declared_charset(content_type: str | None, body: bytes) -> str | None:
@@ -44,14 +44,16 @@ def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: b
     """The next list pages, report pages and attachments a page links to (in page order, once each).
 
     On a list page a link is a report page when both its text and its URL look like one; on a report
-    page only attachments count (its other links are navigation).
+    page only attachments count (its other links are navigation). `has_report_table`: the page holds
+    a table with the report's words (an HTML report, not a layout table).
     """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "lxml")
     base = soup.find("base", href=True)
     base_url = urljoin(base_url, base["href"]) if base else base_url
-    found = PageLinks(has_table=soup.find("table") is not None)
+    found = PageLinks(has_report_table=any(
+        patterns.matches("report_table_text", table.get_text(" ", strip=True)) for table in soup.find_all("table")))
     seen: set[str] = set()
     for anchor in soup.find_all("a", href=True):
         href = anchor["href"].strip()
@@ -61,7 +63,8 @@ def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: b
         if url in seen or url == urldefrag(base_url).url:
             continue
         text = " ".join(anchor.get_text(" ", strip=True).split())
-        if patterns.matches("attachment_url", url):
+        # Download links often hide the file name in the anchor text (download.jsp?id=… "年报.pdf").
+        if patterns.matches("attachment_url", url) or patterns.matches("attachment_url", text):
             found.attachments.append(url)
         elif list_page and (patterns.matches("pagination_text", text) or patterns.matches("pagination_url", url)):
             found.next_pages.append(url)

@@ -26,6 +26,7 @@ class LinkPatterns:
     report_url: tuple[str, ...] = ()
     attachment_url: tuple[str, ...] = ()
     exclude_url: tuple[str, ...] = ()
+    report_table_text: tuple[str, ...] = ()
 
     def matches(self, kind: str, value: str) -> bool:
         return any(re.search(p, value, re.IGNORECASE) for p in getattr(self, kind))
