@@ -199,8 +199,10 @@ def _observe(document: Document) -> list[Obs]:
                 item, pending = it, []
                 continue
         # Header rows name columns; they are context, not data.
-        if not values and _record_header(row, label_spans, section, item, headers):
-            pending = []
+        header_section = _record_header(row, label_spans, section, item, headers) if not values else None
+        if header_section is not None:
+            # a header row also tells the section where a heading is missing
+            section, pending = header_section, []
             continue
         section = _infer_section(section, labels, values)
         header = headers.get((row.table, section, item if section == 2 else None))
@@ -223,21 +225,21 @@ def _latest_header(headers: dict, section: int | None) -> Header | None:
 
 
 def _record_header(row: TableRow, label_spans: list[Span], section: int | None, item: str | None,
-                   headers: dict) -> bool:
-    """Record the columns a header row names; True when the row is a header row."""
+                   headers: dict) -> int | None:
+    """Record the columns a header row names; the header's section, or None for a data row."""
     labels = [norm_label(s.text) for s in label_spans]
-    if section == 2 or (section is None and any("信息内容" in lab for lab in labels)):
-        named = [(s, column_of(2, norm_label(s.text))) for s in label_spans]
+    in2 = section == 2 or any("信息内容" in lab for lab in labels)
+    if in2 or section is None:
+        named = [(s, column_of(2, lab)) for s, lab in zip(label_spans, labels)]
         named = [(s, k) for s, k in named if k]
-        if not named:
-            return any("信息内容" in lab for lab in labels)
-        h = headers.setdefault((row.table, 2, item), Header())
-        for s, k in named:
-            pos = _position(s)
-            if pos is not None:
-                h.cols.setdefault(k, []).append(pos)
-        h.width = max(h.width, len(row.cells))
-        return True
+        if named or any("信息内容" in lab for lab in labels):
+            h = headers.setdefault((row.table, 2, item), Header())
+            for s, k in named:
+                pos = _position(s)
+                if pos is not None:
+                    h.cols.setdefault(k, []).append(pos)
+            h.width = max(h.width, len(row.cells))
+            return 2
     named3 = [(s, column_of(3, norm_label(s.text))) for s in label_spans]
     named3 = [(s, k) for s, k in named3 if k]
     named4 = [(s, column_of(4, norm_label(s.text))) for s in label_spans]
@@ -250,17 +252,17 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
             if pos is not None:
                 h.leaves.append((pos, k))
         h.width = max(h.width, len(row.cells))
-        return True
-    if len(named3) >= 2 or (section == 3 and (named3 or any(
-            lab in ("申请人情况", "法人或其他组织") or "勾稽关系" in lab for lab in labels))):
+        return 4
+    if len(named3) >= 2 or any(lab in ("申请人情况", "法人或其他组织") or "勾稽关系" in lab for lab in labels) \
+            or (section == 3 and named3):
         h = headers.setdefault((row.table, 3, None), Header())
         for s, k in named3:
             pos = _position(s)
             if pos is not None:
                 h.cols.setdefault(k, []).append(pos)
         h.width = max(h.width, len(row.cells))
-        return True
-    return False
+        return 3
+    return None
 
 
 def _infer_section(section: int | None, labels: list[str], values: list[Span]) -> int | None:
