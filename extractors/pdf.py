@@ -83,7 +83,7 @@ def read(data: bytes, source: str) -> Document:
     notes: list[str] = []
     ocr_pages = [p.number for p in pages if not p.readable and (p.has_image or p.has_text_objects)]
     table_pages = find_table_pages(pages)
-    parsed, cid_pages = _parse_table_pages(data, source, table_pages, last_page=len(pages))
+    parsed, cid_pages = _parse_table_pages(data, source, table_pages, last_page=len(pages), notes=notes)
     ocr_pages = sorted(set(ocr_pages) | set(cid_pages))
     parsed_numbers = {pb.number for pb in parsed}
 
@@ -271,12 +271,13 @@ def _text_paragraphs(text: str, page: int) -> list[Block]:
 # pdfplumber: the table pages by geometry
 
 
-def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: int
+def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: int, notes: list[str]
                        ) -> tuple[list[_PageBlocks], list[int]]:
     """Parse the table pages; return their pending blocks and the pages whose glyphs are (cid:NN).
 
     A table still open at the foot of the last table page (its last rows may hold only numbers and
-    short labels that do not mark a page) pulls in the next page too.
+    short labels that do not mark a page) pulls in the next page too. A page pdfminer cannot
+    interpret (PDFium read it) keeps its plain-text paragraphs, and the report says so.
     """
     if not numbers:
         return [], []
@@ -287,25 +288,30 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: 
     state = _TableState()
     queue = list(numbers)
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            while queue:
-                number = queue.pop(0)
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # pdfminer raises many kinds on damaged files PDFium still opens
+        notes.append(f"tables not read by geometry: pdfminer cannot parse the file ({type(exc).__name__})")
+        return [], []
+    with pdf:
+        while queue:
+            number = queue.pop(0)
+            try:
                 page = pdf.pages[number - 1]
                 try:
                     blocks = _parse_page(page, state)
                 finally:
                     page.close()  # pdfplumber caches every object of a page until closed
-                if blocks is None:
-                    cid_pages.append(number)
-                    state.last_grid = None
-                else:
-                    out.append(blocks)
-                if not queue and state.last_grid is not None and number < last_page:
-                    queue.append(number + 1)
-    except UnreadableDocument:
-        raise
-    except Exception as exc:  # pdfminer raises many kinds on damaged content streams
-        raise UnreadableDocument(f"{source}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+            except Exception as exc:  # a damaged content stream on one page
+                notes.append(f"page {number}: tables not read by geometry ({type(exc).__name__}: {exc})")
+                state.last_grid = None
+                continue
+            if blocks is None:
+                cid_pages.append(number)
+                state.last_grid = None
+            else:
+                out.append(blocks)
+            if not queue and state.last_grid is not None and number < last_page:
+                queue.append(number + 1)
     return out, cid_pages
 
 

@@ -309,3 +309,22 @@ def test_synthetic_pdf_without_ruling_lines_reads_back_every_value(synthetic_pdf
     # beside them, one value a line above the rest, a value almost touching its row's label.
     pdf_path, (meta, expected) = synthetic_pdfs[index]
     _assert_cells(extract_bytes(_without_ruling_lines(pdf_path), pdf_path.name), meta, expected)
+
+
+def test_page_pdfminer_cannot_interpret_keeps_its_text_and_says_so(samples, monkeypatch):
+    import extractors.pdf as pdf_front
+
+    real = pdf_front._parse_page
+
+    def broken_on_page_2(page, state):
+        if page.page_number == 2:
+            raise ValueError("damaged content stream")
+        return real(page, state)
+
+    monkeypatch.setattr(pdf_front, "_parse_page", broken_on_page_2)
+    doc = read((samples / "pdf" / "hongze_2023.pdf").read_bytes(), "hongze_2023.pdf")
+    assert doc.notes == ["page 2: tables not read by geometry (ValueError: damaged content stream)"]
+    page2 = [b for b in doc.blocks if b.page == 2]
+    assert page2 and all(isinstance(b, Paragraph) for b in page2)
+    assert any("行政规范性文件 0 5 5" in b.text for b in page2)
+    assert {r.page for r in doc.table_rows} == {3, 4}
