@@ -281,8 +281,13 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: 
     """
     if not numbers:
         return [], []
+    import logging
+
     import pdfplumber
 
+    # pdfminer logs font quirks (a missing FontBBox) as warnings on stderr; the text is still read,
+    # and `gknb extract`'s stderr is for its one-line errors.
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     out: list[_PageBlocks] = []
     cid_pages: list[int] = []
     state = _TableState()
