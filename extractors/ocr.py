@@ -393,7 +393,7 @@ class _Ink:
                 elif orient == "v" and bw <= 8 and bh >= kernel[1]:
                     xx = (x + bw / 2) * self.scale
                     out.append(_edge("v", xx, xx, y * self.scale, (y + bh) * self.scale))
-        return out
+        return out + _closing_edges(out)
 
     def ruled_grids(self, number: int) -> list:
         from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
@@ -424,6 +424,34 @@ class _Ink:
         region = self.dark[y0:y1, x0:x1]
         # A digit at 150 dpi is ~40 dark pixels; specks and line remnants are fewer.
         return int((region > 0).sum()) >= 25
+
+
+def _closing_edges(edges: list[dict], min_length: float = 40.0, tol: float = 3.0) -> list[dict]:
+    """The missing bottom (or top) rule of a table cut by a page break.
+
+    Word processors leave a table open where the page breaks: its column rules run to the page's
+    foot with no line under the last row, so that row has no closed cells. Where three or more
+    long vertical rules end at the same height with no horizontal rule there, that rule is drawn.
+    """
+    vertical = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] >= min_length]
+    horizontal = [e for e in edges if e["orientation"] == "h"]
+    out = []
+    for end in ("bottom", "top"):
+        groups: list[list[dict]] = []
+        for e in sorted(vertical, key=lambda e: e[end]):
+            if groups and abs(e[end] - groups[-1][-1][end]) <= tol:
+                groups[-1].append(e)
+            else:
+                groups.append([e])
+        for group in groups:
+            if len(group) < 3:
+                continue
+            y = sum(e[end] for e in group) / len(group)
+            x0, x1 = min(e["x0"] for e in group), max(e["x1"] for e in group)
+            closed = any(abs(h["top"] - y) <= tol and h["x0"] <= x0 + tol and h["x1"] >= x1 - tol for h in horizontal)
+            if not closed:
+                out.append(_edge("h", x0, x1, y, y))
+    return out
 
 
 def _edge(orientation: str, x0: float, x1: float, top: float, bottom: float) -> dict:
