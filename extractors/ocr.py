@@ -279,12 +279,14 @@ class _PageReader:
         """
         spans = []
         has_value = any(c.text and is_value_text(c.text) for c in grid.row_cells(r))
+        # Columns that hold numbers somewhere in the table: only there is an empty cell a value's place.
+        value_cols = {c.c0 for c in grid.cells if c.text and is_value_text(c.text)}
         for cell in grid.row_cells(r):
             conf = getattr(cell, "ocr_confidence", None)
             text = cell.text
             if not text:
                 # Nothing read: truly empty, or a mark the OCR missed? Ink decides, in value rows.
-                if has_value and cell.r0 == r and cell.c0 > 0 and ink.has_ink(cell):
+                if has_value and cell.r0 == r and cell.c0 in value_cols and ink.has_ink(cell):
                     text, conf = f"{UNREADABLE}: ink, nothing read]", 0.0
                     self._doubt(grid.page, r, "ink in a cell where nothing was read")
                 else:
