@@ -40,6 +40,7 @@ _TELLTALE = re.compile(
 )
 _MAX_SPLITS = 200_000  # per row; beyond this the row is left missing rather than searched forever
 _MAX_STATES = 300_000  # partial column sums kept while checking S3.outcomes
+_MAX_STEPS = 2_000_000  # search steps for one row's splits
 
 
 def looks_like(data: bytes | str) -> bool:
@@ -171,17 +172,22 @@ class Run:
 
 
 def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS) -> list[tuple[str, ...]] | None:
-    """Every split of `run` into len(types) printed numbers; None when there are too many.
+    """Every split of `run` into len(types) printed numbers; None when there are more than `limit`
+    (or the search would take too long).
 
-    `check(k, pieces)` is called after piece k is placed and may reject the partial split
-    (identities prune early). A piece never spans a break; only an amount may end in 元.
+    `check(k, pieces)` is called after piece k is placed and may reject the partial split. A piece
+    never spans a break; only an amount may end in 元.
     """
     s, n = run.text, len(types)
     out: list[tuple[str, ...]] = []
     # a minus sign always starts a cell
     starts_forced = set(run.breaks) | {i for i, ch in enumerate(s) if ch == "-" and i > 0}
+    steps = [0]
 
     def rec(pos: int, k: int, pieces: list[str]) -> bool:
+        steps[0] += 1
+        if steps[0] > _MAX_STEPS:
+            return False
         if k == n:
             if pos == len(s):
                 out.append(tuple(pieces))
@@ -207,6 +213,76 @@ def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS) -> 
     if not rec(0, 0, []):
         return None
     return out
+
+
+class _TooMany(Exception):
+    pass
+
+
+def total_splits(run: Run, parts: int, groups: int = 1, limit: int = _MAX_SPLITS) -> list[tuple[str, ...]] | None:
+    """Splits of a run of counts into `groups` rows of `parts` numbers and their 总计, where each
+    row's total is the sum of its parts (S3.row_total: 6 parts; S4.row_total: 4 parts × 3 rows).
+
+    Searching by the total first keeps this small for any size of number: no part can exceed the
+    row's total, so a part is never longer than the total. None when there are more than `limit`.
+    """
+    from functools import lru_cache
+
+    s, breaks, n = run.text, run.breaks, len(run.text)
+    if not s.isdigit():
+        return []
+
+    next_break = [min([b for b in breaks if b > i], default=n) for i in range(n + 1)]
+
+    def piece_ok(i: int, j: int) -> bool:
+        return (j == i + 1 or s[i] != "0") and j <= next_break[i]
+
+    @lru_cache(maxsize=None)
+    def summing(i: int, j: int, k: int, target: int) -> tuple[tuple[str, ...], ...]:
+        """s[i:j] as k counts adding up to target."""
+        if k == 0:
+            return ((),) if i == j and target == 0 else ()
+        # k parts, none above the target, cannot cover more than k times the target's digits;
+        # and their longest has at most (j-i)-(k-1) digits, so together they stay below
+        # k * 10**((j-i)-k+1): a larger target is out of reach
+        width = len(str(target))
+        if j - i < k or j - i > k * width or target >= k * 10 ** ((j - i) - k + 1):
+            return ()
+        out = []
+        for e in range(i + 1, j - k + 2):
+            if not piece_ok(i, e):
+                break  # a leading zero or a break inside: longer pieces are no better
+            v = int(s[i:e])
+            if v > target:
+                break
+            for rest in summing(e, j, k - 1, target - v):
+                out.append((s[i:e], *rest))
+        return tuple(out)
+
+    @lru_cache(maxsize=None)
+    def rows_from(i: int, g: int) -> tuple[tuple[str, ...], ...]:
+        if g == groups:
+            return ((),) if i == n else ()
+        out = []
+        for t in range(i + parts, n):  # the row's 总计 starts at t
+            for e in range(t + 1, n + 1):  # ... and ends at e
+                if not piece_ok(t, e):
+                    break
+                tails = rows_from(e, g + 1)  # the later rows must fit what is left
+                if not tails:
+                    continue
+                head = summing(i, t, parts, int(s[t:e]))
+                for rest in tails:
+                    for h in head:
+                        out.append((*h, s[t:e], *rest))
+                        if len(out) > limit:
+                            raise _TooMany
+        return tuple(out)
+
+    try:
+        return list(rows_from(0, 0))
+    except (_TooMany, RecursionError):
+        return None
 
 
 def _num(piece: str, value_type: str):
@@ -437,13 +513,13 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
             continue
         types = [t for _, t in r.spec.cols]
-        sp = splits(r.run, types)
+        sp = splits(r.run, types, limit=1)  # one reading only: taken as printed
         raw[r.spec.row_key] = sp
-        if sp is None:
-            warnings.append(f"webtext: {r.spec.row_key}: '{r.run.printed}' has too many splits; cells missing")
-            continue
-        if len(sp) > 1:
-            sp = [c for c in sp if _row_total_ok(c)]
+        if sp is None:  # several readings: keep those whose 总计 is the sum of the row
+            sp = total_splits(r.run, len(types) - 1)
+            if sp is None:
+                warnings.append(f"webtext: {r.spec.row_key}: '{r.run.printed}' has too many splits; cells missing")
+                continue
         if sp:
             cands[r.spec.row_key] = sp
         else:
@@ -463,10 +539,8 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
     else:
         run4 = Run.parse(s4_run)
         types4 = ["count"] * len(s4_cols)
-        raw4 = splits(run4, types4)
-        sp4 = raw4
-        if raw4 is not None and len(raw4) > 1:
-            sp4 = splits(run4, types4, check=_s4_check)
+        raw4 = splits(run4, types4, limit=1)
+        sp4 = raw4 if raw4 is not None else total_splits(run4, 4, groups=len(s4_cols) // 5)
         if sp4 is None:
             warnings.append(f"webtext: section 4: '{run4.printed}' has too many splits; cells missing")
         elif not sp4:
@@ -539,18 +613,6 @@ def _choose_other_rows(text: str, specs: list[RowSpec], template: str, start: in
     out = [s for s in specs if s.row_key not in ("other_no_correction", "other_unpaid_fee", "other_other")]
     at = [s.row_key for s in out].index("total_processed")
     return out[:at] + [variant] + out[at:]
-
-
-def _row_total_ok(pieces: tuple[str, ...]) -> bool:
-    v = _vec(pieces)
-    return v is not None and sum(v[:-1]) == v[-1]
-
-
-def _s4_check(k: int, pieces: list[str]) -> bool:
-    if k % 5 == 4:
-        group = [int(p) for p in pieces[k - 4:k + 1]]
-        return sum(group[:4]) == group[4]
-    return True
 
 
 def _agreed(sp: list[tuple[str, ...]] | None, row: FoundRow, warnings: list[str]) -> tuple | None:
