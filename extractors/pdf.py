@@ -40,6 +40,7 @@ from extractors.pdf_grid import (
     is_narrative,
     is_page_number,
     is_value,
+    snap_columns,
 )
 
 # A page whose text has this many distinct table labels holds (part of) the national tables.
@@ -336,9 +337,13 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
     if any(c["text"].startswith("(cid:") for c in chars):
         return None
     grids = []
-    for table in page.find_tables():
+    tables = page.find_tables()
+    vertical = [e["x0"] for e in page.edges if e["orientation"] == "v"] if tables else []
+    for table in tables:
         grid = grid_from_cells(number, list(table.cells))
         if grid is not None:
+            x0, top, x1, bottom = table.bbox
+            snap_columns(grid, [x for x in vertical if x0 - 4 <= x <= x1 + 4])
             grids.append(grid)
     grids.sort(key=lambda g: g.top)
     outside = chars

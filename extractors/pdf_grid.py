@@ -262,6 +262,32 @@ def grid_from_cells(page: int, bboxes: list[tuple[float, float, float, float]]) 
     return grid
 
 
+def snap_columns(grid: Grid, vertical_rules: list[float]) -> None:
+    """Move each column boundary onto the ruling line it stands for.
+
+    Browsers print `border=1` tables with double rules (each cell its own box, a gap between):
+    four edges a boundary, which the table finder may average into a boundary a few points off,
+    into the next cell's text. The centre of the chained cluster of rules is the boundary.
+    """
+    if not vertical_rules:
+        return
+    clusters: list[list[float]] = []
+    for x in sorted(vertical_rules):
+        if clusters and x - clusters[-1][-1] <= 3.0:
+            clusters[-1].append(x)
+        else:
+            clusters.append([x])
+    centres = [(min(c) + max(c)) / 2 for c in clusters]
+    snapped = []
+    for x in grid.xs:
+        nearest = min(centres, key=lambda c: abs(c - x))
+        snapped.append(nearest if abs(nearest - x) <= 8.0 else x)
+    if snapped == sorted(snapped) and len(set(snapped)) == len(snapped):
+        grid.xs = snapped  # cells keep their indices; only the boundaries move
+        for cell in grid.cells:
+            cell.x0, cell.x1 = snapped[cell.c0], snapped[cell.c1]
+
+
 def fill_grid(grid: Grid, chars: list[dict]) -> list[dict]:
     """Put each character into the cell under its centre; return the characters outside the grid.
 
