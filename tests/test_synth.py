@@ -64,9 +64,29 @@ def test_generated_html_and_text_extract_exactly(tmp_path, form, template):
         assert (result.meta.year, result.meta.template) == (g.report.year, template)
 
 
+@pytest.mark.parametrize("form", ["docx", "html", "txt"])
+def test_quirky_reports_extract_exactly(tmp_path, form):
+    """无 cells (nil), fees printed in 元 (→ 万元), the 2021 single （六）其他处理 row (sub-rows missing)."""
+    made = synth.generate(tmp_path, 4, seed=3, forms=(form,), templates=("2021", "2019"), quirks=True)
+    reports = [g.report for g in made]
+    assert any(r.single_other for r in reports)
+    assert any("无" in r.printed_as.values() for r in reports)
+    assert any(t.endswith("元") for r in reports for t in r.printed_as.values())
+    for g in made:
+        result = extract_file(g.files[form])
+        _, want = read_jsonl(g.expected)
+        got = {c.key: (c.status, c.value) for c in result.cells}
+        assert got == {k: (c["status"], c["value"]) for k, c in want.items()}
+        if g.report.single_other:
+            assert result.cell(3, "other", "total").value == sum(
+                g.report.values[(3, r, "total")] for r in ("other_no_correction", "other_unpaid_fee", "other_other"))
+            assert result.cell(3, "other_other", "total").status == "missing"
+
+
 def test_generated_pdf_extracts_exactly(tmp_path):
     """Word → PDF with LibreOffice, then the PDF front end (issue 3) reads it back."""
-    made = synth.generate(tmp_path, 2, seed=3, forms=("pdf",), templates=("2021", "2019"))
+    made = synth.generate(tmp_path, 2, seed=1, forms=("pdf",), templates=("2021", "2019"), quirks=True)
+    assert made[0].report.single_other and made[1].report.printed_as
     for g in made:
         assert "docx" not in g.files and g.files["pdf"].read_bytes().startswith(b"%PDF")
         result = extract_file(g.files["pdf"])

@@ -74,6 +74,11 @@ class SynthReport:
     agency: str  # as printed: 兴庆区民政局
     published: date  # the signature date
     values: dict[tuple[int, str, str], int | float] = field(default_factory=dict)
+    # Quirks real reports have (draw_report(quirks=True)): cells printed otherwise than as their
+    # number — 无 (status nil) or an amount in 元 — and, for 2021, the single （六）其他处理 row
+    # printed instead of its three sub-rows.
+    printed_as: dict[tuple[int, str, str], str] = field(default_factory=dict)
+    single_other: bool = False
 
     @property
     def title(self) -> str:
@@ -91,13 +96,26 @@ class SynthReport:
         )
 
     def cells(self) -> list[Cell]:
-        """The expected cells, in catalog order: every cell of the template, each a printed value."""
+        """The expected cells, in catalog order: every cell of the template once (plus the printed
+        variant `other` row, its sub-rows then `missing`, as CONTRACT.md says)."""
         out = []
-        for c in load_catalog().template_cells(self.template):
-            v = self.values[c.key]
-            out.append(Cell(section=c.section, row_key=c.row_key, col_key=c.col_key,
-                            status="value", value=v, raw=printed(v, c.value_type)))
+        for c in load_catalog().template_cells(self.template, variants=self.single_other):
+            if self.single_other and c.row_key in _OTHER_SUBROWS:
+                out.append(Cell(c.section, c.row_key, c.col_key, "missing"))
+                continue
+            text = self.text_of(c.key, c.value_type)
+            if text == "无":
+                out.append(Cell(c.section, c.row_key, c.col_key, "nil", raw=text))
+            else:
+                out.append(Cell(section=c.section, row_key=c.row_key, col_key=c.col_key,
+                                status="value", value=self.values[c.key], raw=text))
         return out
+
+    def text_of(self, key: tuple[int, str, str], value_type: str) -> str:
+        """The cell as the documents print it."""
+        if key in self.printed_as:
+            return self.printed_as[key]
+        return printed(self.values[key], value_type)
 
 
 def printed(value: int | float, value_type: str) -> str:
@@ -116,8 +134,13 @@ def expected_jsonl(report: SynthReport) -> list[str]:
 
 # ---------------------------------------------------------------- drawing values
 
-def draw_report(seed: int, template: str = "2021", year: int | None = None) -> SynthReport:
-    """One report with consistent values; the same seed and arguments give the same report."""
+def draw_report(seed: int, template: str = "2021", year: int | None = None, *,
+                quirks: bool = False) -> SynthReport:
+    """One report with consistent values; the same seed and arguments give the same report.
+
+    `quirks=True` prints some cells as real reports do: 无 for section-2 rows an agency has
+    nothing in, the fee amount in 元, and (2021) the single （六）其他处理 row.
+    """
     rng = random.Random(f"gknb-synth-{seed}-{template}")
     if year is None:
         year = rng.randint(2021, 2024) if template == "2021" else rng.randint(2019, 2020)
@@ -129,7 +152,29 @@ def draw_report(seed: int, template: str = "2021", year: int | None = None) -> S
     _draw_section2(rng, rep)
     _draw_section3(rng, rep)
     _draw_section4(rng, rep)
+    if quirks:
+        _draw_quirks(random.Random(f"gknb-quirks-{seed}-{template}"), rep)
     return rep
+
+
+def _draw_quirks(rng: random.Random, rep: SynthReport) -> None:
+    cat = load_catalog()
+    s2 = [c for c in cat.template_cells(rep.template) if c.section == 2]
+    # an agency that makes no regulations prints 无 across the row
+    if rng.random() < 0.5:
+        for c in s2:
+            if c.row_key == "regulations":
+                rep.values[c.key] = 0
+                rep.printed_as[c.key] = "无"
+    fee = next(c for c in s2 if c.value_type == "amount_10k_yuan")
+    if rng.random() < 0.5 and rep.values[fee.key]:
+        yuan = round(rep.values[fee.key] * 10000)
+        rep.values[fee.key] = yuan / 10000
+        rep.printed_as[fee.key] = f"{yuan}元"
+    if rep.template == "2021" and rng.random() < 0.5:
+        rep.single_other = True
+        for col in (*APPLICANTS, "total"):
+            rep.values[(3, "other", col)] = sum(rep.values[(3, r, col)] for r in _OTHER_SUBROWS)
 
 
 def _small(rng: random.Random, scale: float, p_zero: float = 0.5) -> int:
@@ -159,12 +204,17 @@ def _draw_section2(rng: random.Random, rep: SynthReport) -> None:
                 v[(2, row, total)] = v[(2, row, total)] + v[(2, row, made)]
 
 
-def _outcome_rows(template: str) -> list[str]:
+_OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
+
+
+def _outcome_rows(template: str, single_other: bool = False) -> list[str]:
+    """The outcome rows between 予以公开 and 总计 as printed (2021: the sub-rows or the single row)."""
     rows = load_catalog().rows(template, 3)
     start, end = rows.index("granted"), rows.index("total_processed")
     outcome = rows[start:end]
-    if template == "2021":  # the 2021 sub-rows are printed, not the variant single row
-        outcome = [r for r in outcome if r != "other"]
+    if template == "2021":
+        drop = _OTHER_SUBROWS if single_other else ("other",)
+        outcome = [r for r in outcome if r not in drop]
     return outcome
 
 
@@ -209,7 +259,7 @@ class LCell:
 
 def _v(rep: SynthReport, section: int, row: str, col: str) -> str:
     c = load_catalog().get(rep.template, section, row, col)
-    return printed(rep.values[(section, row, col)], c.value_type)
+    return rep.text_of((section, row, col), c.value_type)
 
 
 _ITEM_HEADINGS = {"art20_1": "第二十条第（一）项", "art20_5": "第二十条第（五）项", "art20_6": "第二十条第（六）项",
@@ -254,7 +304,8 @@ def layout_section3(rep: SynthReport) -> list[list[LCell]]:
     cat = load_catalog()
     rows_order = cat.rows(rep.template, 3)
     labels = {c.row_key: c.row_label for c in cat.template_cells(rep.template, variants=True) if c.section == 3}
-    outcome = _outcome_rows(rep.template)
+    labels["other"] = "三、（六）其他处理"  # the variant's catalog label carries a note, not print
+    outcome = _outcome_rows(rep.template, rep.single_other)
     out: list[list[LCell]] = [
         [LCell("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", colspan=3, rowspan=3),
          LCell("申请人情况", colspan=7)],
@@ -273,7 +324,7 @@ def layout_section3(rep: SynthReport) -> list[list[LCell]]:
     first_outcome = True
     seen_groups: set[str] = set()
     for row in rows_order:
-        if row == "other" and rep.template == "2021":
+        if row not in outcome and row not in ("new_requests", "carried_over", "total_processed", "carried_forward"):
             continue
         if row in ("new_requests", "carried_over", "carried_forward"):
             out.append([LCell(labels[row], colspan=3)] + values(row))
@@ -413,8 +464,9 @@ def write_webtext(rep: SynthReport, path: Path) -> Path:
 
 
 def write_docx(rep: SynthReport, path: Path) -> Path:
-    """A filled Word file: the official blank template for 2021, tables built for 2019."""
-    if rep.template == "2021":
+    """A filled Word file: the official blank template for 2021, tables built for 2019 (and for
+    a 2021 report printing the single 其他处理 row, which the template has no place for)."""
+    if rep.template == "2021" and not rep.single_other:
         word = _fill_2021_template(rep)
     else:
         word = _build_docx(rep)
@@ -603,10 +655,11 @@ class GeneratedReport:
 
 
 def generate(out_dir: Path, n: int, *, seed: int = 0, forms: tuple[str, ...] = ("docx", "html", "txt"),
-             templates: tuple[str, ...] = ("2021",)) -> list[GeneratedReport]:
+             templates: tuple[str, ...] = ("2021",), quirks: bool = False) -> list[GeneratedReport]:
     """Write n reports into out_dir: `synth_<seed>_<i>.<form>` and `synth_<seed>_<i>.expected.jsonl`.
 
-    Deterministic: report i is `draw_report(seed * 1_000_003 + i, templates[i % len(templates)])`.
+    Deterministic: report i is `draw_report(seed * 1_000_003 + i, templates[i % len(templates)],
+    quirks=quirks)`.
     `pdf` in forms converts the Word files with LibreOffice in one run (it needs `docx` too; the
     .docx files are written either way). Existing files are overwritten.
     """
@@ -618,7 +671,7 @@ def generate(out_dir: Path, n: int, *, seed: int = 0, forms: tuple[str, ...] = (
     made: list[GeneratedReport] = []
     for i in range(n):
         template = templates[i % len(templates)]
-        rep = draw_report(seed * 1_000_003 + i, template)
+        rep = draw_report(seed * 1_000_003 + i, template, quirks=quirks)
         stem = out_dir / f"synth_{seed}_{i:05d}"
         files: dict[str, Path] = {}
         if "docx" in forms or "pdf" in forms:
@@ -639,7 +692,7 @@ def generate(out_dir: Path, n: int, *, seed: int = 0, forms: tuple[str, ...] = (
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m gknb.testing.synth OUT_DIR N [--seed S] [--forms docx,html,txt,pdf] [--templates 2021,2019]`"""
+    """`python -m gknb.testing.synth OUT_DIR N [--seed S] [--forms docx,html,txt,pdf] [--templates 2021,2019] [--quirks]`"""
     import argparse
 
     ap = argparse.ArgumentParser(description="Write synthetic annual reports with known values.")
@@ -648,9 +701,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--forms", default="docx,html,txt")
     ap.add_argument("--templates", default="2021")
+    ap.add_argument("--quirks", action="store_true", help="无 cells, fees in 元, the single 其他处理 row")
     args = ap.parse_args(argv)
     made = generate(args.out_dir, args.n, seed=args.seed, forms=tuple(args.forms.split(",")),
-                    templates=tuple(args.templates.split(",")))
+                    templates=tuple(args.templates.split(",")), quirks=args.quirks)
     print(json.dumps({"reports": len(made), "out_dir": str(args.out_dir)}))
 
 
