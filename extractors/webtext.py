@@ -363,13 +363,6 @@ def _vec(pieces: tuple[str, ...]) -> tuple[int, ...] | None:
         return None
 
 
-@dataclass
-class Solved:
-    candidates: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # row_key -> splits standing
-    raw_count: dict[str, int] = field(default_factory=dict)  # row_key -> splits before identities
-    warnings: list[str] = field(default_factory=list)
-
-
 def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warnings: list[str]) -> dict:
     """S3.balance and S3.outcomes across rows, column by column, to a fixpoint."""
     rows = load_catalog().rows(template, 3)
@@ -388,14 +381,20 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         keys = ("new_requests", "carried_over", "total_processed", "carried_forward")
         if not all(vec.get(k) for k in keys):
             return False
+        n_, c_, t_, f_ = (vec[k] for k in keys)
+        if len(n_) * len(c_) > _MAX_STATES or len(t_) * len(f_) > _MAX_STATES:
+            return False
+        # new + carried_over on one side, processed + carried_forward on the other: meet in the middle
+        left: dict[tuple, list[tuple[int, int]]] = {}
+        for (i, (a, _)), (j, (b, _)) in product(enumerate(n_), enumerate(c_)):
+            left.setdefault(tuple(x + y for x, y in zip(a, b)), []).append((i, j))
         keep = {k: set() for k in keys}
-        for combo in product(*(range(len(vec[k])) for k in keys)):
-            n, c, t, f = (vec[k][i][0] for k, i in zip(keys, combo))
-            if all(a + b == x + y for a, b, x, y in zip(n, c, t, f)):
-                for k, i in zip(keys, combo):
-                    keep[k].add(i)
-            if len(keep["new_requests"]) > 10**6:
-                return False
+        for (i, (a, _)), (j, (b, _)) in product(enumerate(t_), enumerate(f_)):
+            for ni, ci in left.get(tuple(x + y for x, y in zip(a, b)), ()):
+                keep["new_requests"].add(ni)
+                keep["carried_over"].add(ci)
+                keep["total_processed"].add(i)
+                keep["carried_forward"].add(j)
         changed = False
         for k in keys:
             new = [vec[k][i] for i in sorted(keep[k])]
@@ -436,13 +435,26 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
             vec[r] = keep
         return changed
 
-    for _ in range(20):
-        if not (balance() | outcomes()):
-            break
-    if any(start[r] and not vec[r] for r in vec):
-        warnings.append("webtext: the request table admits no split satisfying S3.balance and S3.outcomes; "
-                        "only the row totals were used")
-        return cands
+    def settle(rules) -> bool:
+        """Apply the rules to a fixpoint; False (and the sets restored) when a row is emptied."""
+        nonlocal vec
+        vec = {r: list(vs) for r, vs in start.items()}
+        for _ in range(20):
+            if not any([rule() for rule in rules]):
+                break
+        return not any(start[r] and not vec[r] for r in vec)
+
+    if not settle((balance, outcomes)):
+        # the printed table breaks one of its identities: use the one it keeps, if any
+        for rule, broken in ((balance, "S3.outcomes"), (outcomes, "S3.balance")):
+            if settle((rule,)):
+                warnings.append(f"webtext: the request table admits no split satisfying {broken}; "
+                                f"it was not used")
+                break
+        else:
+            warnings.append("webtext: the request table admits no split satisfying S3.balance or S3.outcomes; "
+                            "only the row totals were used")
+            return cands
     return {r: [c for _, c in vs] for r, vs in vec.items()}
 
 
