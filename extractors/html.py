@@ -65,7 +65,9 @@ def read_text(text: str, source: str) -> Document:
     if not text.strip():
         raise UnreadableDocument(f"{source}: empty HTML page")
     try:
-        root = lxml.html.document_fromstring(text)
+        # huge_tree: libxml2 otherwise drops everything below 256 nested elements, and old pages
+        # nest unclosed <font> tags that deep
+        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True))
     except (lxml.etree.ParserError, ValueError) as exc:
         raise UnreadableDocument(f"{source}: not parseable as HTML: {exc}") from exc
 
@@ -131,31 +133,34 @@ class _Walker:
             self.buf_line = line
         self.buf.append(s)
 
-    def walk(self, el) -> None:
-        self._visit(el)
+    def walk(self, root) -> None:
+        # An explicit stack, not recursion: old pages nest unclosed <font>/<p> tags deeper than
+        # Python's recursion limit.
+        stack: list[tuple[object, bool]] = [(root, False)]
+        while stack:
+            el, leaving = stack.pop()
+            tag = _tag(el)
+            line = el.sourceline
+            if leaving:
+                if tag in _BLOCK_TAGS:
+                    self.flush()
+                self.add(el.tail, line)
+                continue
+            if tag == "table" and not _has_nested_table(el):
+                self.flush()
+                self._emit_table(el)
+                self.add(el.tail, line)
+                continue
+            if tag == "br":
+                self.flush()
+                self.add(el.tail, line)
+                continue
+            if tag in _BLOCK_TAGS:
+                self.flush()
+            self.add(el.text, line)
+            stack.append((el, True))
+            stack.extend((child, False) for child in reversed(el))
         self.flush()
-
-    def _visit(self, el) -> None:
-        tag = _tag(el)
-        line = el.sourceline
-        if tag == "table" and not _has_nested_table(el):
-            self.flush()
-            self._emit_table(el)
-            self.add(el.tail, line)
-            return
-        if tag == "br":
-            self.flush()
-            self.add(el.tail, line)
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
-            self.flush()
-        self.add(el.text, line)
-        for child in el:
-            self._visit(child)
-        if block:
-            self.flush()
-        self.add(el.tail, line)
 
     def _emit_table(self, table) -> None:
         rows = _grid_rows(table)
@@ -169,25 +174,21 @@ class _Walker:
 
 def _cell_text(cell) -> str:
     """A cell's visible text; <br> and block children become a space (labels broken over lines)."""
-    parts: list[str] = []
-
-    def rec(el) -> None:
+    parts: list[str] = [cell.text or ""]
+    stack = [(child, False) for child in reversed(cell)]
+    while stack:
+        el, leaving = stack.pop()
         tag = _tag(el)
-        if tag in ("br",) or tag in _BLOCK_TAGS:
+        if leaving:
+            if tag in _BLOCK_TAGS:
+                parts.append(" ")
+            parts.append(el.tail or "")
+            continue
+        if tag == "br" or tag in _BLOCK_TAGS:
             parts.append(" ")
-        if el.text:
-            parts.append(el.text)
-        for ch in el:
-            rec(ch)
-        if tag in _BLOCK_TAGS:
-            parts.append(" ")
-        if el.tail:
-            parts.append(el.tail)
-
-    if cell.text:
-        parts.append(cell.text)
-    for ch in cell:
-        rec(ch)
+        parts.append(el.text or "")
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))
     return _clean("".join(parts))
 
 

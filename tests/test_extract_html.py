@@ -112,3 +112,11 @@ def test_undeclared_gbk_and_xhtml_declared_pages_decode(samples):
     doc = html_front.read(xhtml, "x.html")
     assert doc.title == "测试市2025年政府信息公开工作年度报告"
     assert len(doc.table_rows) == len(html_front.read(src.encode(), "u.html").table_rows)
+
+
+def test_deeply_nested_unclosed_tags_lose_nothing():
+    page = ("<html><head><title>测试区民政局2023年政府信息公开工作年度报告</title></head><body>" + "<font>" * 1500
+            + "<p>二、主动公开政府信息情况</p><table><tr><td>规章</td><td>3</td></tr></table></body></html>")
+    doc = html_front.read_text(page, "deep.html")
+    assert [p.text for p in doc.paragraphs] == ["二、主动公开政府信息情况"]
+    assert [r.texts for r in doc.table_rows] == [["规章", "3"]]
