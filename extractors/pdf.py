@@ -40,7 +40,7 @@ from extractors.pdf_grid import (
     is_narrative,
     is_page_number,
     is_value,
-    snap_columns,
+    snap_to_rules,
 )
 
 # A page whose text has this many distinct table labels holds (part of) the national tables.
@@ -338,12 +338,18 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
         return None
     grids = []
     tables = page.find_tables()
-    vertical = [e["x0"] for e in page.edges if e["orientation"] == "v"] if tables else []
+    edges = page.edges if tables else []
     for table in tables:
         grid = grid_from_cells(number, list(table.cells))
         if grid is not None:
             x0, top, x1, bottom = table.bbox
-            snap_columns(grid, [x for x in vertical if x0 - 4 <= x <= x1 + 4])
+            snap_to_rules(
+                grid,
+                [e["x0"] for e in edges if e["orientation"] == "v" and x0 - 4 <= e["x0"] <= x1 + 4
+                 and e["bottom"] > top and e["top"] < bottom],
+                [e["top"] for e in edges if e["orientation"] == "h" and top - 4 <= e["top"] <= bottom + 4
+                 and e["x1"] > x0 and e["x0"] < x1],
+            )
             grids.append(grid)
     grids.sort(key=lambda g: g.top)
     outside = chars

@@ -262,30 +262,46 @@ def grid_from_cells(page: int, bboxes: list[tuple[float, float, float, float]]) 
     return grid
 
 
-def snap_columns(grid: Grid, vertical_rules: list[float]) -> None:
-    """Move each column boundary onto the ruling line it stands for.
-
-    Browsers print `border=1` tables with double rules (each cell its own box, a gap between):
-    four edges a boundary, which the table finder may average into a boundary a few points off,
-    into the next cell's text. The centre of the chained cluster of rules is the boundary.
-    """
-    if not vertical_rules:
-        return
+def _snapped(bounds: list[float], rules: list[float]) -> list[float] | None:
+    """`bounds` moved onto the centres of the chained clusters of `rules` near them (less than
+    8 pt and less than 0.4 of the narrowest band away), or None when that would reorder them."""
+    if not rules or len(bounds) < 2:
+        return None
     clusters: list[list[float]] = []
-    for x in sorted(vertical_rules):
+    for x in sorted(rules):
         if clusters and x - clusters[-1][-1] <= 3.0:
             clusters[-1].append(x)
         else:
             clusters.append([x])
     centres = [(min(c) + max(c)) / 2 for c in clusters]
-    snapped = []
-    for x in grid.xs:
+    reach = min(8.0, 0.4 * min(b - a for a, b in zip(bounds, bounds[1:])))
+    out = []
+    for x in bounds:
         nearest = min(centres, key=lambda c: abs(c - x))
-        snapped.append(nearest if abs(nearest - x) <= 8.0 else x)
-    if snapped == sorted(snapped) and len(set(snapped)) == len(snapped):
-        grid.xs = snapped  # cells keep their indices; only the boundaries move
+        out.append(nearest if abs(nearest - x) <= reach else x)
+    if out != sorted(out) or len(set(out)) != len(out):
+        return None
+    return out
+
+
+def snap_to_rules(grid: Grid, vertical_rules: list[float], horizontal_rules: list[float]) -> None:
+    """Move each column and row boundary onto the ruling line it stands for.
+
+    Browsers print `border=1` tables with double rules (each cell its own box, a gap between):
+    four edges a boundary, which the table finder may average into a boundary a few points off,
+    into the next cell's text. The centre of the chained cluster of rules is the boundary.
+    Cells keep their indices; only the boundaries (and the cells' extents) move.
+    """
+    xs = _snapped(grid.xs, vertical_rules)
+    if xs is not None:
+        grid.xs = xs
         for cell in grid.cells:
-            cell.x0, cell.x1 = snapped[cell.c0], snapped[cell.c1]
+            cell.x0, cell.x1 = xs[cell.c0], xs[cell.c1]
+    ys = _snapped(grid.ys, horizontal_rules)
+    if ys is not None:
+        grid.ys = ys
+        for cell in grid.cells:
+            cell.top, cell.bottom = ys[cell.r0], ys[cell.r1]
 
 
 def fill_grid(grid: Grid, chars: list[dict]) -> list[dict]:
