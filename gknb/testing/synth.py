@@ -618,7 +618,7 @@ class SofficeMissing(RuntimeError):
     """LibreOffice (soffice) is not installed: `apt-get install libreoffice-writer-nogui`."""
 
 
-def docx_to_pdf(docx_path: Path | list[Path], out_dir: Path, timeout: float = 600) -> Path | list[Path]:
+def docx_to_pdf(docx_path: Path | list[Path], out_dir: Path, timeout: float | None = None) -> Path | list[Path]:
     """Convert one .docx (or a list, in one LibreOffice run: much faster) to PDF in `out_dir`.
 
     LibreOffice gets its own throw-away profile so parallel conversions (other tests, other
@@ -628,6 +628,8 @@ def docx_to_pdf(docx_path: Path | list[Path], out_dir: Path, timeout: float = 60
     if soffice is None:
         raise SofficeMissing("soffice not found: install LibreOffice (Debian: apt-get install libreoffice-writer-nogui)")
     paths = [Path(docx_path)] if isinstance(docx_path, (str, Path)) else [Path(p) for p in docx_path]
+    if timeout is None:  # LibreOffice needs about a second a report; a loaded machine more
+        timeout = 120 + 10 * len(paths)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gknb-soffice-") as profile:
@@ -682,9 +684,11 @@ def generate(out_dir: Path, n: int, *, seed: int = 0, forms: tuple[str, ...] = (
             files["txt"] = write_text(rep, stem.with_suffix(".txt"))
         made.append(GeneratedReport(rep, files, write_expected(rep, Path(f"{stem}.expected.jsonl"))))
     if "pdf" in forms and made:
-        pdfs = docx_to_pdf([g.files["docx"] for g in made], out_dir)
-        for g, pdf in zip(made, pdfs):
-            g.files["pdf"] = pdf
+        # one LibreOffice run per 100 files: its start-up is paid rarely, a failure costs little
+        for at in range(0, len(made), 100):
+            chunk = made[at:at + 100]
+            for g, pdf in zip(chunk, docx_to_pdf([g.files["docx"] for g in chunk], out_dir)):
+                g.files["pdf"] = pdf
         if "docx" not in forms:
             for g in made:
                 g.files.pop("docx").unlink()
