@@ -120,3 +120,17 @@ def test_deeply_nested_unclosed_tags_lose_nothing():
     doc = html_front.read_text(page, "deep.html")
     assert [p.text for p in doc.paragraphs] == ["二、主动公开政府信息情况"]
     assert [r.texts for r in doc.table_rows] == [["规章", "3"]]
+
+
+def test_word_exported_html_extracts_exactly():
+    """A report saved from Word as HTML (LibreOffice here): <font> soup, styled <p> in every cell,
+    the 2021 single （六）其他处理 row and 无 cells; expected cells from gknb.testing.synth."""
+    page = FIXTURES / "word_export_2021_single_other.html"
+    assert b"<font" in page.read_bytes()
+    meta, want = read_jsonl(FIXTURES / "word_export_2021_single_other.expected.jsonl")
+    result = extract_file(page)
+    got = {c.key: (c.status, c.value) for c in result.cells}
+    assert got == {k: (c["status"], c["value"]) for k, c in want.items()}
+    assert result.cell(3, "other", "total").status == "value"
+    assert result.cell(3, "other_no_correction", "total").status == "missing"
+    assert (result.meta.year, result.meta.template, result.meta.agency) == (meta["year"], "2021", meta["agency"])

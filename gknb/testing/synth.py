@@ -492,6 +492,10 @@ def _fill_2021_template(rep: SynthReport):
     if not TEMPLATE_DOCX.exists():
         raise FileNotFoundError(f"{TEMPLATE_DOCX}: the blank 2021 template is missing")
     word = docx.Document(str(TEMPLATE_DOCX))
+    # the template's own author and dates are not this report's
+    props = word.core_properties
+    props.author = props.last_modified_by = "gknb.testing.synth"
+    props.title = rep.title
     # python-docx's table.cell() recomputes the whole grid on every call; take it once per table
     t2, t3, t4 = (_CellGrid(t) for t in word.tables[:3])
     v = lambda s, r, c: _v(rep, s, r, c)  # noqa: E731
@@ -567,6 +571,8 @@ def _build_docx(rep: SynthReport):
     import docx
 
     word = docx.Document()
+    word.core_properties.author = "gknb.testing.synth"
+    word.core_properties.title = rep.title
     word.add_paragraph(rep.title)
     text = narrative(rep)
     for p in text["intro"] + text["s2"]:
