@@ -23,11 +23,11 @@ with a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 
 from extractors.document import Document, Paragraph
-from extractors.errors import NotAnnualReport
+from extractors.errors import ExtractError, NotAnnualReport
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 
@@ -50,7 +50,7 @@ def looks_like(data: bytes | str) -> bool:
 
         try:
             text = decode_text(data)
-        except Exception:
+        except ExtractError:  # undecodable: the text front end says so
             return False
     else:
         text = data
