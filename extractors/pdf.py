@@ -49,6 +49,8 @@ TABLE_PAGE_MIN_LABELS = 2
 MIN_FRAGMENT_LEN = 5
 # Fewer visible characters than this: the page has no text layer worth reading.
 MIN_TEXT_CHARS = 10
+# More glyphs without a Unicode map than this share of a page's characters: OCR the page.
+MAX_UNMAPPED_SHARE = 0.02
 
 
 @dataclass
@@ -334,8 +336,7 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
     # Fake bold prints each character twice, a hair apart: keep one (pdfplumber's
     # `page.dedupe_chars()` does the same, ten times slower).
     chars = dedupe_chars(page.chars)
-    if any(c["text"].startswith("(cid:") for c in chars):
-        return None
+    unmapped = [c for c in chars if c["text"].startswith("(cid:")]
     grids = []
     tables = page.find_tables()
     edges = page.edges if tables else []
@@ -352,6 +353,15 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
             )
             grids.append(grid)
     grids.sort(key=lambda g: g.top)
+    if unmapped:
+        # Glyphs without a Unicode map (`(cid:NN)`): anywhere in a table, or more than a few on
+        # the page, and the page is OCR'd; a few stray symbols in running text are dropped.
+        tables = [g for g in grids if not is_narrative(g)]
+        in_table = any(g.contains((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2)
+                       for c in unmapped for g in tables)
+        if in_table or not tables or len(unmapped) > MAX_UNMAPPED_SHARE * len(chars):
+            return None
+        chars = [c for c in chars if not c["text"].startswith("(cid:")]
     outside = chars
     for grid in grids:
         outside = fill_grid(grid, outside)

@@ -142,3 +142,39 @@ def test_page_without_unicode_map_goes_to_ocr_not_text(monkeypatch):
     document = read(data, "no_unicode_map.pdf")
     assert calls == [[1]]
     assert [b.text for b in document.blocks] == ["（OCR 读出的文字）"]
+
+
+@pytest.mark.parametrize("where, ocr_expected", [("table", True), ("text", False)])
+def test_unmapped_glyphs_in_a_table_send_the_page_to_ocr(samples, monkeypatch, where, ocr_expected):
+    """`(cid:NN)` glyphs (pdfminer's name for a glyph without a Unicode map) on page 4 of 洪泽区:
+    one inside the table could be a digit, so the page is OCR'd; one stray in the running text
+    below the tables is dropped and the page read as text."""
+    import extractors.pdf as pdf_front
+    from extractors import ocr
+    from extractors.document import Paragraph
+
+    real = pdf_front.dedupe_chars
+    top = 130.0 if where == "table" else 700.0  # page 4: the request table's rows / the narrative
+
+    def with_unmapped(chars):
+        kept = real(chars)
+        if kept and kept[0]["page_number"] == 4:
+            kept.append(dict(kept[0], text="(cid:17)", x0=480.0, x1=486.0, top=top, bottom=top + 10))
+        return kept
+
+    calls = []
+
+    def fake_ocr(pdf_bytes, page_numbers, source, notes=None):
+        calls.append(list(page_numbers))
+        return [Paragraph(text="OCR", page=n) for n in page_numbers]
+
+    monkeypatch.setattr(pdf_front, "dedupe_chars", with_unmapped)
+    monkeypatch.setattr(ocr, "ocr_pdf_pages", fake_ocr)
+    doc = read((samples / "pdf" / "hongze_2023.pdf").read_bytes(), "hongze_2023.pdf")
+    assert calls == ([[4]] if ocr_expected else [])
+    page4 = [b for b in doc.blocks if b.page == 4]
+    assert not any("(cid:" in (b.text if isinstance(b, Paragraph) else "".join(b.texts)) for b in doc.blocks)
+    if ocr_expected:
+        assert [b.text for b in page4] == ["OCR"]
+    else:
+        assert any(not isinstance(b, Paragraph) for b in page4)
