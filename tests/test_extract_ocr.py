@@ -247,3 +247,28 @@ def test_engine_loads_and_reads_without_network():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")
+
+
+def test_borderless_boxes_become_rows_and_columns():
+    """No ruling lines: columns from the numbers' x-extents, rows from their lines; a label on
+    two lines joins its row; two adjacent numbers stay two cells."""
+    from extractors.ocr import Box, _borderless_grid
+
+    def box(text, x0, top, width=12):
+        return Box(text=text, score=0.99, x0=x0, x1=x0 + width, top=top, bottom=top + 10)
+
+    boxes = [
+        box("一、本年新收政府信息公开申请数量", 40, 100, 160), box("21", 300, 100), box("0", 340, 100),
+        box("21", 380, 100),
+        box("（二）部分公开（区分处理的，只计", 40, 120, 160), box("4", 300, 125), box("4", 380, 125),
+        box("这一情形，不计其他情形）", 40, 132, 120),
+        box("四、结转下年度继续办理", 40, 150, 120), box("1", 300, 150), box("0", 340, 150), box("1", 380, 150),
+    ]
+    grid = _borderless_grid(3, boxes)
+    assert grid is not None and grid.nrows == 3 and grid.ncols == 4
+    texts = [[c.text for c in grid.row_cells(r)] for r in range(grid.nrows)]
+    assert texts[0] == ["一、本年新收政府信息公开申请数量", "21", "0", "21"]
+    # The middle column is empty in the second row: the two 4s keep their own columns.
+    assert texts[1] == ["（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "4", "4"]
+    assert [c.c0 for c in grid.row_cells(1)] == [0, 1, 3]
+    assert texts[2] == ["四、结转下年度继续办理", "1", "0", "1"]
