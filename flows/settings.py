@@ -5,7 +5,9 @@ Nothing here imports Prefect; `prepare_prefect_environment` must run before Pref
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 
@@ -23,7 +25,10 @@ def prepare_prefect_environment() -> str | None:
     if os.environ.get("PREFECT_API_URL"):
         return None
     if not os.environ.get("PREFECT_HOME"):
-        os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="gknb-prefect-")
+        home = tempfile.mkdtemp(prefix="gknb-prefect-")
+        os.environ["PREFECT_HOME"] = home
+        # Registered before Prefect's own exit hook, so it runs after the temporary server stopped.
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
     return os.environ["PREFECT_HOME"]
