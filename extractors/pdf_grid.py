@@ -325,10 +325,18 @@ def fill_grid(grid: Grid, chars: list[dict]) -> list[dict]:
             grid.cells.append(cell)
             grid.slots[(r, c)] = cell
         cell.chars.append(ch)
+    texts = []
     for cell in grid.cells:
         lines = chars_to_lines(cell.chars)
-        cell.lines = len(lines)
-        cell.text = normalize_label("\n".join(line.text for line in lines))
+        if len(lines) > 1 and all(is_value(line.text) for line in lines):
+            # Numbers stacked in one cell: the ruling lacks the rules between rows (only the
+            # column rules are drawn), so these cells are not cells. Leave the page's words to
+            # the borderless reading rather than join 21 and 0 into "210".
+            grid.cells, grid.slots = [], {}
+            return chars
+        texts.append((cell, len(lines), normalize_label("\n".join(line.text for line in lines))))
+    for cell, n, text in texts:
+        cell.lines, cell.text = n, text
         cell.chars = []  # the text is all we keep: memory stays flat over long documents
     return outside
 
