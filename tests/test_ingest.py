@@ -259,3 +259,17 @@ def test_a_file_that_is_not_a_warehouse_is_a_clear_error(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.startswith("gknb ingest:") and out.stderr.count("\n") == 1
     assert db.read_text() == "not a database"
+
+
+def test_an_extraction_with_every_cell_missing_is_not_a_report(tmp_path):
+    def nothing_read(extraction):
+        extraction.meta.agency = extraction.meta.year = None
+        for c in extraction.cells:
+            c.status, c.value, c.raw = "missing", None, None
+    db = tmp_path / "w.duckdb"
+    with building(db) as con:
+        outcome = load_document(con, extracted_from_truth("huaian_2024", edit=nothing_read))
+        kind = con.execute("SELECT reason_kind FROM documents").fetchone()[0]
+        reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    assert outcome.status == "rejected" and "every cell missing" in outcome.reason
+    assert kind == "not_a_report" and reports == 0

@@ -21,3 +21,8 @@ class LoadError(WarehouseError):
     """One document's extraction cannot be loaded (e.g. a cell outside its template); it is rejected."""
 
     kind = "invalid"
+
+    def __init__(self, message: str, *, kind: str | None = None):
+        super().__init__(message)
+        if kind is not None:
+            self.kind = kind

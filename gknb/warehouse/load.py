@@ -128,7 +128,7 @@ def _load_group(con, items, run_id) -> list[DocumentOutcome]:
             try:
                 rows = _report_rows(extracted.extraction, extracted.sha256, doc_id)
             except LoadError as exc:
-                reason, kind = str(exc), LoadError.kind
+                reason, kind = str(exc), exc.kind
         if rows is None:
             group.documents.append(_document_row(doc_id, extracted, source, "rejected", None, run_id, now,
                                                  reason=reason, reason_kind=kind))
@@ -253,6 +253,10 @@ def _report_rows(extraction: Extraction, sha256: str, doc_id: str) -> tuple[dict
                       c.page, c.confidence))
     if not cells:
         raise LoadError("the extraction holds no cells")
+    if all(c.status == "missing" for c in extraction.cells):
+        # Nothing of the tables was read: a page that mentions annual reports, not a report.
+        raise LoadError("no cell of the template was found in the document (every cell missing)",
+                        kind="not_a_report")
     warnings = list(meta.warnings or [])
     report = {
         "report_id": rid,
