@@ -52,6 +52,7 @@ class Header:
     cols: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
     leaves: list[tuple[tuple[str, float, float], str]] = field(default_factory=list)  # section 4
     width: int = 0  # cells in the widest header row (text rows: tab positions)
+    table: int | None = None  # the table the header rows belong to
 
 
 @dataclass
@@ -233,7 +234,7 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
         named = [(s, column_of(2, lab)) for s, lab in zip(label_spans, labels)]
         named = [(s, k) for s, k in named if k]
         if named or any("信息内容" in lab for lab in labels):
-            h = headers.setdefault((row.table, 2, item), Header())
+            h = headers.setdefault((row.table, 2, item), Header(table=row.table))
             for s, k in named:
                 pos = _position(s)
                 if pos is not None:
@@ -246,7 +247,7 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
     named4 = [(s, k) for s, k in named4 if k]
     is4 = section == 4 or any(norm_label(s.text) in ("行政复议", "行政诉讼") for s in label_spans)
     if is4 and (named4 or any(lab in ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉") for lab in labels)):
-        h = headers.setdefault((row.table, 4, None), Header())
+        h = headers.setdefault((row.table, 4, None), Header(table=row.table))
         for s, k in named4:
             pos = _position(s)
             if pos is not None:
@@ -255,7 +256,7 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
         return 4
     if len(named3) >= 2 or any(lab in ("申请人情况", "法人或其他组织") or "勾稽关系" in lab for lab in labels) \
             or (section == 3 and named3):
-        h = headers.setdefault((row.table, 3, None), Header())
+        h = headers.setdefault((row.table, 3, None), Header(table=row.table))
         for s, k in named3:
             pos = _position(s)
             if pos is not None:
@@ -297,6 +298,9 @@ def _place(ob: Obs, columns: list[str], header: Header | None) -> tuple[dict[str
         return None, where
     if any(c not in header.cols for c in columns):
         return None, where + " (the header does not name every column)"
+    if header.table != ob.row.table:
+        # positions are only comparable within one table (a continuation may shift its columns)
+        return None, where + " (no header in the same table)"
     if not ob.row.grid and not any(s.x0 is not None for s in vals):
         # Plain text: tabs are positions only when the row spans the header exactly and ends
         # with a printed cell (converters pad or trim empty cells at a row's end).
@@ -519,7 +523,7 @@ def _match_section4(obs: list[Obs], placed: dict, warnings: list[str]) -> int:
 def _place4_by_position(ob: Obs) -> tuple[dict | None, str]:
     where = f"row {ob.describe()}: {len(ob.values)} values for 15 columns"
     h = ob.header
-    if h is None or len(h.leaves) != 15:
+    if h is None or len(h.leaves) != 15 or h.table != ob.row.table:
         return None, where
     leaves = sorted(h.leaves, key=lambda lv: (lv[0][0], lv[0][1]))
     if [k for _, k in leaves] != list(REVIEW_COLUMNS) * 3:
