@@ -31,7 +31,7 @@ def ingest(
     typer.echo(f"{target}: {run.summary()}")
     for outcome in run.outcomes:
         if outcome.status == "rejected":
-            typer.echo(f"  rejected {outcome.reason}", err=True)
+            typer.echo(f"  rejected {outcome.describe()}", err=True)
 
 
 def export(

@@ -87,8 +87,8 @@ def load_documents(con, items: list[tuple[ExtractedDocument, SourceInfo | None]]
         outcomes = _load_group(con, [(failed, source)], run_id)
         con.execute("COMMIT")
     share = (time.perf_counter() - started) / len(items)
-    for o in outcomes:
-        o.seconds = share
+    for o, (extracted, _) in zip(outcomes, items):
+        o.seconds, o.path = share, extracted.path
     return outcomes
 
 

@@ -50,6 +50,14 @@ class DocumentOutcome:
     superseded: list[str] = field(default_factory=list)
     reason: str | None = None
     seconds: float = 0.0
+    path: str | None = None  # the file, for messages
+
+    def describe(self) -> str:
+        """One line for the CLI: the reason, led by the file when the reason does not name it."""
+        reason = self.reason or self.status
+        if self.path and not reason.startswith(self.path):
+            return f"{self.path}: {reason}"
+        return reason
 
 
 @dataclass
