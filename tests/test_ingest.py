@@ -273,3 +273,27 @@ def test_an_extraction_with_every_cell_missing_is_not_a_report(tmp_path):
         reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
     assert outcome.status == "rejected" and "every cell missing" in outcome.reason
     assert kind == "not_a_report" and reports == 0
+
+
+def test_retry_rejected_records_a_fixed_extraction(tmp_path):
+    from gknb.warehouse.load import load_documents
+    from gknb.warehouse.types import ExtractedDocument
+
+    good = extracted_from_truth("hongze_2023")
+    failed = ExtractedDocument(good.path, good.sha256, good.size, "pdf", error="table not found", error_kind="not_a_report")
+    db = tmp_path / "w.duckdb"
+    with building(db) as con:
+        first = load_documents(con, [(failed, None)])
+        plain = load_documents(con, [(good, None)])  # same bytes, same place: nothing changes
+        retried = load_documents(con, [(good, None)], retry_rejected=True)
+        rows = con.execute("SELECT status, report_id IS NOT NULL FROM documents").fetchall()
+    assert [o.status for o in first + plain + retried] == ["rejected", "unchanged", "loaded"]
+    assert rows == [("loaded", True)]
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 nothing")
+    ingest_paths([broken], db, workers=1, progress=False)
+    again = ingest_paths([broken], db, workers=1, progress=False, retry_rejected=True)
+    assert (again.unchanged, again.rejected) == (0, 1)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM documents WHERE source_path LIKE '%broken.pdf'").fetchone()[0] == 1
+    con.close()

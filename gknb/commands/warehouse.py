@@ -15,6 +15,7 @@ def ingest(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: the cores available; 1 = in this process)."),
     fresh: bool = typer.Option(False, "--fresh", help="Rebuild the warehouse from empty instead of adding to it."),
+    retry_rejected: bool = typer.Option(False, "--retry-rejected", help="Extract files recorded as rejected again (after an extractor fix)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (logs, CI)."),
 ) -> None:
     """Extract reports in parallel and load them into the DuckDB warehouse, then swap it in atomically."""
@@ -24,7 +25,8 @@ def ingest(
 
     target = db or default_warehouse()
     try:
-        run = ingest_paths(paths, target, workers=workers, progress=not no_progress, fresh=fresh)
+        run = ingest_paths(paths, target, workers=workers, progress=not no_progress, fresh=fresh,
+                           retry_rejected=retry_rejected)
     except WarehouseError as exc:
         typer.echo(f"gknb ingest: {exc}", err=True)
         raise typer.Exit(2)

@@ -110,12 +110,14 @@ def new_run_id() -> str:
 
 def ingest_paths(paths: Iterable[str | Path], db: str | Path, *, workers: int | None = None,
                  progress: bool = True, sources: Mapping[str | Path, SourceInfo] | None = None,
-                 trigger: str = "cli", fresh: bool = False, group_size: int = GROUP_SIZE) -> IngestRun:
+                 trigger: str = "cli", fresh: bool = False, group_size: int = GROUP_SIZE,
+                 retry_rejected: bool = False) -> IngestRun:
     """Ingest files and folders into the warehouse `db`; returns the run (also in `ingest_runs`).
 
     `sources` maps a local path to its crawl metadata (URL, fetch time, HTTP status, ETag,
     Last-Modified); the URL then identifies the document. `workers` defaults to the cores
-    available; 1 extracts in this process. `fresh` rebuilds the warehouse from empty. Documents
+    available; 1 extracts in this process. `fresh` rebuilds the warehouse from empty;
+    `retry_rejected` extracts files recorded as rejected again (after an extractor fix). Documents
     are committed `group_size` at a time (see gknb.warehouse.load: each stays all-or-nothing).
     """
     from gknb.warehouse.publish import building
@@ -133,8 +135,9 @@ def ingest_paths(paths: Iterable[str | Path], db: str | Path, *, workers: int | 
             s = src.get(f)
             probe = ExtractedDocument(str(f), sha, size)
             doc_id = document_id(sha, location_of(probe, s))
-            if con.execute("SELECT 1 FROM documents WHERE document_id = ?", [doc_id]).fetchone():
-                run.count(DocumentOutcome(doc_id, "unchanged"))
+            known = con.execute("SELECT status FROM documents WHERE document_id = ?", [doc_id]).fetchone()
+            if known and not (retry_rejected and known[0] == "rejected"):
+                run.count(DocumentOutcome(doc_id, "unchanged", path=str(f)))
                 continue
             if sha in first_copy:
                 # A second copy in this batch is not extracted: it loads after the first as a
@@ -148,7 +151,7 @@ def ingest_paths(paths: Iterable[str | Path], db: str | Path, *, workers: int | 
         pending: list[tuple[ExtractedDocument, SourceInfo | None]] = []
 
         def flush() -> None:
-            for outcome in load_documents(con, pending, run_id=run.run_id):
+            for outcome in load_documents(con, pending, run_id=run.run_id, retry_rejected=retry_rejected):
                 run.count(outcome)
             pending.clear()
 

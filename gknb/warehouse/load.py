@@ -62,29 +62,31 @@ def load_document(con, extracted: ExtractedDocument, source: SourceInfo | None =
 
 
 def load_documents(con, items: list[tuple[ExtractedDocument, SourceInfo | None]],
-                   *, run_id: str | None = None) -> list[DocumentOutcome]:
+                   *, run_id: str | None = None, retry_rejected: bool = False) -> list[DocumentOutcome]:
     """Load documents in input order in one transaction; on a DuckDB error, one transaction each.
 
     `con` must not be inside a transaction. Returns one outcome per item; `seconds` is this
-    document's share of the group's time.
+    document's share of the group's time. With `retry_rejected`, a document recorded as rejected
+    at the same location is recorded again from this extraction (after an extractor fix).
     """
     if not items:
         return []
     started = time.perf_counter()
     try:
         con.execute("BEGIN TRANSACTION")
-        outcomes = _load_group(con, items, run_id)
+        outcomes = _load_group(con, items, run_id, retry_rejected)
         con.execute("COMMIT")
     except Exception as exc:  # noqa: BLE001 - any DuckDB failure: undo the group, isolate the document
         con.execute("ROLLBACK")
         if len(items) > 1:
-            return [o for item in items for o in load_documents(con, [item], run_id=run_id)]
+            return [o for item in items
+                    for o in load_documents(con, [item], run_id=run_id, retry_rejected=retry_rejected)]
         extracted, source = items[0]
         reason = f"could not be loaded: {type(exc).__name__}: {exc}".splitlines()[0][:500]
         failed = ExtractedDocument(extracted.path, extracted.sha256, extracted.size, extracted.format,
                                    error=reason, error_kind="internal")
         con.execute("BEGIN TRANSACTION")
-        outcomes = _load_group(con, [(failed, source)], run_id)
+        outcomes = _load_group(con, [(failed, source)], run_id, retry_rejected)
         con.execute("COMMIT")
     share = (time.perf_counter() - started) / len(items)
     for o, (extracted, _) in zip(outcomes, items):
@@ -102,9 +104,11 @@ class _Group:
         self.superseded: list[tuple[str, str]] = []  # (old report_id, new report_id)
 
 
-def _load_group(con, items, run_id) -> list[DocumentOutcome]:
+def _load_group(con, items, run_id, retry_rejected: bool = False) -> list[DocumentOutcome]:
     now = utcnow()
     ids = [document_id(e.sha256, location_of(e, s)) for e, s in items]
+    if retry_rejected:
+        con.execute("DELETE FROM documents WHERE status = 'rejected' AND document_id IN (SELECT unnest(?))", [ids])
     existing = {r[0] for r in con.execute(
         "SELECT document_id FROM documents WHERE document_id IN (SELECT unnest(?))", [ids]).fetchall()}
     loaded_sha = dict(con.execute(
