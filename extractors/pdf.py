@@ -370,19 +370,20 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
     result = _PageBlocks(number)
     text_lines = [ln for ln in chars_to_lines(outside) if not is_page_number(ln.text)]
     table_grids = [g for g in grids if not is_narrative(g)]
-    # Tables printed without ruling lines: rebuilt from where the numbers sit.
-    narrative_chars = [ch for ch in outside] if table_grids else chars
-    for grid in borderless_grids(number, narrative_chars):
-        table_grids.append(grid)
+    # Tables printed without ruling lines: rebuilt from where the numbers sit. Without a ruled
+    # table on the page, ruled running text may have taken a borderless table's lines too.
+    borderless = borderless_grids(number, outside if table_grids else chars)
+    for grid in borderless:
         text_lines = [ln for ln in text_lines if not grid.contains((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2)]
-    table_grids.sort(key=lambda g: g.top)
+    table_grids = sorted(table_grids + borderless, key=lambda g: g.top)
 
     for grid in grids:
         if grid in table_grids:
             continue
         for r in range(grid.nrows):  # ruled running text: its lines are paragraphs
             text = " ".join(c.text for c in grid.row_cells(r) if c.text and c.r0 == r)
-            if text:
+            mid = ((grid.xs[0] + grid.xs[-1]) / 2, (grid.ys[r] + grid.ys[r + 1]) / 2)
+            if text and not any(b.contains(*mid) for b in borderless):
                 result.items.append((grid.ys[r], Paragraph(text=text, page=number)))
     for line in text_lines:
         result.items.append((line.top, Paragraph(text=line.text, page=number)))
