@@ -178,3 +178,10 @@ def test_unmapped_glyphs_in_a_table_send_the_page_to_ocr(samples, monkeypatch, w
         assert [b.text for b in page4] == ["OCR"]
     else:
         assert any(not isinstance(b, Paragraph) for b in page4)
+
+
+def test_image_pages_without_ocr_installed_say_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "extractors.ocr", None)  # `from extractors.ocr import …` fails
+    with pytest.raises(UnreadableDocument) as info:
+        read(_blank_image_page(), "scan.pdf")
+    assert str(info.value) == "scan.pdf: no text layer (pages 1) and OCR is not available"
