@@ -1,15 +1,16 @@
-"""Geometry of one PDF page: characters and ruling lines → grids of cells → table rows.
+"""Geometry of a PDF page: characters and ruling lines → grids of cells → table rows.
 
 The PDF front end (`extractors/pdf.py`) hands this module the deduplicated characters of a page
-that holds tables, with pdfplumber's ruled-table finder's cells, and gets back:
+that holds tables, with the cells of pdfplumber's ruled-table finder, and gets back:
 
-- `Grid`: one ruled table as row bands × column bands, each cell with its text and its extent
+- `Grid`: one table as row bands × column bands, each cell with its text and its extent
   (rowspans and colspans included), so a label printed over two or three lines stays one cell and a
   vertical group label (三、本年度办理结果 printed one character per line) is one cell spanning
-  many rows;
-- `text_lines`: the page's text outside the tables, as lines (for paragraphs);
-- `borderless_grid`: where a page has table labels but no ruling lines, a grid rebuilt from the
-  x-positions of the numbers (columns) and the lines (rows).
+  many rows; boundaries snapped onto the ruling lines (`snap_to_rules`);
+- `continue_grid`: a table cut by a page break joined to its first part (one column grid, labels
+  the break cut mended);
+- `borderless_grids`: tables printed without ruling lines, rebuilt from where the words sit;
+- `chars_to_lines`: the page's text outside the tables, as lines (for paragraphs).
 
 Nothing here knows the national templates; it only knows tables.
 """
