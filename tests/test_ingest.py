@@ -297,3 +297,20 @@ def test_retry_rejected_records_a_fixed_extraction(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM documents WHERE source_path LIKE '%broken.pdf'").fetchone()[0] == 1
     con.close()
+
+
+def test_cells_outside_the_template_or_twice_are_invalid(tmp_path):
+    from gknb.contract import Cell
+
+    def foreign(extraction):  # a 2019-only cell in a 2021 report
+        extraction.cells.append(Cell(2, "gov_procurement", "items", "value", 3, "3", 2))
+    def twice(extraction):
+        extraction.cells.append(extraction.cells[0])
+    db = tmp_path / "w.duckdb"
+    with building(db) as con:
+        a = load_document(con, extracted_from_truth("huaian_2024", edit=foreign))
+        b = load_document(con, extracted_from_truth("huaian_2024", path="/b.pdf", edit=twice))
+        kinds = con.execute("SELECT reason_kind FROM documents").fetchall()
+    assert a.status == b.status == "rejected"
+    assert "not a cell of the 2021 template" in a.reason and "reported twice" in b.reason
+    assert kinds == [("invalid",), ("invalid",)]

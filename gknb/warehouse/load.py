@@ -226,14 +226,15 @@ def _published(value, warnings: list[str]) -> date | None:
         return None
 
 
-_CATALOG_INDEX: dict[tuple, object] = {}
+_ITEMS: dict[str, dict[tuple[int, str, str], str]] = {}
 
 
-def _catalog_entry(template: str, section: int, row_key: str, col_key: str):
-    if not _CATALOG_INDEX:
+def _template_items(template: str) -> dict[tuple[int, str, str], str]:
+    """(section, row_key, col_key) -> item for every cell of a template (variants included)."""
+    if not _ITEMS:
         for c in load_catalog().cells:
-            _CATALOG_INDEX[(c.template, c.section, c.row_key, c.col_key)] = c
-    return _CATALOG_INDEX.get((template, section, row_key, col_key))
+            _ITEMS.setdefault(c.template, {})[c.key] = c.item
+    return _ITEMS.get(template, {})
 
 
 def _report_rows(extraction: Extraction, sha256: str, doc_id: str) -> tuple[dict, list[tuple]]:
@@ -242,19 +243,21 @@ def _report_rows(extraction: Extraction, sha256: str, doc_id: str) -> tuple[dict
     if meta.template not in ("2019", "2021"):
         raise LoadError(f"no template detected (got {meta.template!r})")
     rid = report_id_for(sha256)
-    seen: set[tuple] = set()
+    items = _template_items(meta.template)
+    seen: set[tuple[int, str, str]] = set()
     cells = []
     for c in extraction.cells:
-        entry = _catalog_entry(meta.template, c.section, c.row_key, c.col_key)
-        if entry is None:
-            raise LoadError(f"cell {c.section}/{c.row_key}/{c.col_key} is not a cell of the {meta.template} template")
         key = (c.section, c.row_key, c.col_key)
+        item = items.get(key)
+        if item is None:
+            raise LoadError(f"cell {c.section}/{c.row_key}/{c.col_key} is not a cell of the {meta.template} template")
         if key in seen:
             raise LoadError(f"cell {c.section}/{c.row_key}/{c.col_key} reported twice")
         seen.add(key)
-        value = None if c.value is None else repr(c.value) if isinstance(c.value, float) else str(c.value)
-        cells.append((rid, c.section, entry.item, c.row_key, c.col_key, c.status, value, c.raw,
-                      c.page, c.confidence))
+        value = c.value
+        if value is not None:
+            value = repr(value) if isinstance(value, float) else str(value)
+        cells.append((rid, c.section, item, c.row_key, c.col_key, c.status, value, c.raw, c.page, c.confidence))
     if not cells:
         raise LoadError("the extraction holds no cells")
     if all(c.status == "missing" for c in extraction.cells):
