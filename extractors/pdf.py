@@ -80,6 +80,11 @@ def read(data: bytes, source: str) -> Document:
     pages, title = _read_pdfium(data, source)
     if not pages:
         raise UnreadableDocument(f"{source}: PDF has no pages")
+    if pages[0].readable:
+        # The printed title is on the first page. The file's Title field is often last year's
+        # (reports are made from the previous one's file), so it stands in only for a first
+        # page without text.
+        title = None
     if not any(p.readable for p in pages) and not any(p.has_image or p.has_text_objects for p in pages):
         raise UnreadableDocument(f"{source}: PDF has no text and no images (blank pages only)")
 

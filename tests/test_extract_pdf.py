@@ -362,3 +362,17 @@ def test_browser_printed_pdf_reads_back_every_value(tmp_path, seed, template):
     done = subprocess.run([str(GKNB), "extract", str(out)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr  # pdfminer's font warnings stay quiet
     _assert_cells(extract_file(out), meta, expected)
+
+
+def test_stale_title_field_does_not_override_the_printed_title(samples):
+    """Reports are often made from last year's file, Title field and all: the printed title wins.
+    洪泽区's Title field is patched in place (same length) to say 2022."""
+    data = (samples / "pdf" / "hongze_2023.pdf").read_bytes()
+    old = b"2\\0000\\0002\\0003\\000t^"  # "2023年" in the UTF-16LE Title string, escaped
+    assert data.count(old) == 1
+    data = data.replace(old, old.replace(b"3\\000t^", b"2\\000t^"))
+    import pypdfium2 as pdfium
+
+    assert "2022" in pdfium.PdfDocument(data).get_metadata_dict()["Title"]
+    assert read(data, "hongze_2023.pdf").title is None
+    assert extract_bytes(data, "hongze_2023.pdf").meta.year == 2023
