@@ -56,8 +56,9 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
     db = Path(db)
     if not db.exists():
         raise WarehouseNotFound(f"{db}: no warehouse here; run `gknb ingest` first")
-    if build_docs and docs_dir is None:
-        docs_dir = default_docs_dir(db)
+    if build_docs:
+        # Absolute, so dq_runs.data_docs and the dashboard's link work from any directory.
+        docs_dir = default_docs_dir(db) if docs_dir is None else Path(docs_dir).resolve()
     started = _utcnow()
     run_id = new_run_id(started)
     checks = all_checks()
