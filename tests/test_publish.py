@@ -126,3 +126,24 @@ def test_connect_readonly_sees_the_new_file_while_this_process_holds_the_old(tmp
         assert old.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
     finally:
         old.close()
+
+
+def test_a_killed_writer_leaves_nothing_behind_after_the_next_build(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    writer = (
+        "import sys, os\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from gknb.warehouse.publish import building\n"
+        "from gknb.warehouse.load import load_document\n"
+        "from warehouse_helpers import extracted_from_truth\n"
+        "with building(sys.argv[1]) as con:\n"
+        "    load_document(con, extracted_from_truth('hongze_2023'))\n"
+        "    os._exit(9)  # killed in the middle of a build\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", writer, str(db), str(Path(__file__).parent)], timeout=120)
+    assert killed.returncode == 9 and not db.exists()
+    assert any(p.name.startswith(".warehouse.duckdb.build-") for p in tmp_path.iterdir())
+    with building(db) as con:
+        load_document(con, extracted_from_truth("huaian_2024"))
+    assert _count(db) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb", "warehouse.duckdb.lock"]

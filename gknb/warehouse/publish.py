@@ -53,6 +53,15 @@ def _discard(path: Path) -> None:
             pass
 
 
+def _remove_stale_builds(db: Path) -> None:
+    """Delete build files a killed writer left behind: under the writer lock no other build runs."""
+    for stale in db.parent.glob(f".{db.name}.build-*"):
+        try:
+            stale.unlink()
+        except FileNotFoundError:
+            pass
+
+
 @contextmanager
 def writer_lock(db: Path) -> Iterator[None]:
     """Exclusive lock for the duration of one build (blocks until the previous writer is done)."""
@@ -79,6 +88,7 @@ def building(db: Path | str, *, fresh: bool = False) -> Iterator["duckdb.DuckDBP
     db = Path(db).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(db):
+        _remove_stale_builds(db)
         tmp = build_path(db)
         try:
             if db.exists() and not fresh:
