@@ -36,6 +36,10 @@ def is_nil_word(text: str) -> bool:
     return bool(s) and (s.lower() in NIL_WORDS or set(s) <= set("/-—–－−\\"))
 
 
+# Two numbers in one cell ("1 2"): cells run together; never read as 12.
+_TWO_NUMBERS = re.compile(r"\d\s+[-−–]?\d")
+
+
 def parse_value(text: str | None, value_type: str) -> tuple[str, object]:
     """(status, value): value is the number for `value`, None for blank/nil, the reason for missing."""
     s = clean(text or "")
@@ -43,6 +47,8 @@ def parse_value(text: str | None, value_type: str) -> tuple[str, object]:
         return "blank", None
     if s.startswith(UNREADABLE):
         return "missing", f"printed but not read with confidence: {text.strip()!r}"
+    if _TWO_NUMBERS.search(unicodedata.normalize("NFKC", text)):
+        return "missing", f"two numbers in one cell: {text.strip()!r}"
     if is_nil_word(s):
         return "nil", None
     number, unit = _number(s)
@@ -75,6 +81,8 @@ def looks_like_value(text: str | None) -> bool:
 
 
 def _number(s: str) -> tuple[Decimal | None, str | None]:
+    # `22(其中修订16件)`: the printed figure and a note on it; the note is not the value
+    s = re.sub(r"^([-−–+]?[\d,.]+(?:万元|元|件|个|项)?)\([^()]*\)$", r"\1", s)
     unit = None
     for suffix in ("万元", "元", "件", "个", "项", "条", "次", "人"):
         if s.endswith(suffix) and len(s) > len(suffix):

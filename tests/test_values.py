@@ -18,6 +18,7 @@ from extractors.values import looks_like_value, parse_value
     ("1，234", "count", ("value", 1234)),          # full-width comma
     (" 21 ", "count", ("value", 21)),
     ("12件", "count", ("value", 12)),
+    ("22（其中修订16件）", "count", ("value", 22)),  # a note on the printed figure
     ("-18", "signed_count", ("value", -18)),       # 本年增/减
     ("－18", "signed_count", ("value", -18)),      # full-width minus
     ("−18", "signed_count", ("value", -18)),       # Unicode minus
@@ -46,6 +47,7 @@ def test_parse_value(text, value_type, expected):
     ("-3", "count", "negative"),        # counts are non-negative
     ("abc", "count", "not a number"),
     ("12元", "count", "amount"),
+    ("1 2", "count", "two numbers"),   # cells run together are never read as 12
     ("-5.5", "amount_10k_yuan", "negative"),
 ])
 def test_unparseable_is_missing_with_reason(text, value_type, reason):
