@@ -134,6 +134,8 @@ SCENARIOS: dict[str, list[Extraction]] = {
             (3, "total_processed", "total"): 2, (3, "total_processed", "natural_person"): 2,
             (3, "granted", "total"): 2, (3, "granted", "natural_person"): 2}),
         report("另一局", 2023, "2021")],  # another agency: never compared with 结转局
+    "unread": [report("无年局", None, "2021"),
+               report("无省局", 2021, "2021", province=None, city=None)],
     "hierarchy": [
         report("清河区人民政府", 2023, "2021", _req(10), district="清河区"),
         report("清河区民政局", 2023, "2021", _req(4), district="清河区"),
@@ -236,6 +238,13 @@ def test_template_timeliness_and_narrative(scenario_findings):
     ])
 
 
+def test_an_unread_year_is_an_error_and_an_unplaced_agency_a_warning(scenario_findings):
+    found = scenario_findings["unread"]
+    assert sorted(zip(found.agency, found.check_id, found.severity, found.expected)) == [
+        ("无年局", "metadata", "error", "the reporting year"),
+        ("无省局", "place", "warning", "a province")]
+
+
 def test_carry_over_against_last_years_carried_forward(scenario_findings):
     found = scenario_findings["carry"]
     assert set(found.check_id) == {"S3.carry"} and set(found.severity) == {"warning"}
@@ -256,9 +265,9 @@ def test_two_current_reports_for_one_agency_and_year_are_a_duplicate():
     # only come from a broken load; the check is shown on frames, as they would be read.
     catalog_cells = [c for c in load_catalog().template_cells("2019")]
     reports, cells = [], []
-    for rid in ("ra", "rb", "rc"):
-        agency = "丙局" if rid == "rc" else "甲局"
-        reports.append({"report_id": rid, "agency": agency, "agency_key": f"||{agency}",
+    for rid in ("ra", "rb", "rc", "rd"):
+        agency = {"rc": "丙局", "rd": None}.get(rid, "甲局")
+        reports.append({"report_id": rid, "agency": agency, "agency_key": agency and f"||{agency}",
                         "agency_kind": "局", "year": 2020, "template": "2019", "province": None,
                         "city": None, "district": None, "published": None, "is_current": True,
                         "narrative_requests": None})
@@ -267,8 +276,10 @@ def test_two_current_reports_for_one_agency_and_year_are_a_duplicate():
     con = connect_frames(pd.DataFrame(reports), pd.DataFrame(cells))
     checks = all_checks()
     found, _ = validate(checks, observe_all(con, checks), run_id="t")
-    assert sorted(zip(found.report_id, found.check_id, found.severity, found.observed)) == [
-        ("ra", "duplicate", "error", "2"), ("rb", "duplicate", "error", "2")]
+    found = found[found.check_id != "place"]  # these frames name no province
+    assert sorted(zip(found.report_id, found.check_id, found.severity, found.observed.fillna("-"))) == [
+        ("ra", "duplicate", "error", "2"), ("rb", "duplicate", "error", "2"),
+        ("rd", "metadata", "error", "-")]  # and a report whose agency was not read
 
 
 # --- the run: tables, Data Docs, command ------------------------------------------------------

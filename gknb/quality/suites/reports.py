@@ -10,6 +10,35 @@ _pair = {"column_A": "expected", "column_B": "observed"}
 
 CHECKS: tuple[Check, ...] = (
     Check(
+        check_id="metadata",
+        table="reports",
+        severity="error",
+        sql="metadata.sql",
+        why=(
+            "A report whose agency or reporting year could not be read cannot be put in any "
+            "rollup, history or coverage count; it is loaded, and must be read by a person."
+        ),
+        specs=(
+            Spec("ExpectColumnValuesToNotBeNull", {"column": "agency"},
+                 "the agency could not be read from the report", expected_text="the agency"),
+            Spec("ExpectColumnValuesToNotBeNull", {"column": "year"},
+                 "the reporting year could not be read from the report", expected_text="the reporting year"),
+        ),
+    ),
+    Check(
+        check_id="place",
+        table="reports",
+        severity="warning",
+        sql="metadata.sql",
+        why=(
+            "A report whose province could not be resolved from its agency's name is in no "
+            "district or city rollup; a warning, since the numbers may be right and an "
+            "anonymised or unusual name is not the report's fault."
+        ),
+        specs=(Spec("ExpectColumnValuesToNotBeNull", {"column": "province"},
+                    "the agency {agency} could not be placed in a province", expected_text="a province"),),
+    ),
+    Check(
         check_id="S3.carry",
         table="reports",
         severity="warning",
