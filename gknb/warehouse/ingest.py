@@ -130,13 +130,14 @@ def ingest_paths(paths: Iterable[str | Path], db: str | Path, *, workers: int | 
     with building(db, fresh=fresh) as con:
         todo: list[_Todo] = []
         first_copy: dict[str, Path] = {}
+        recorded = dict(con.execute("SELECT document_id, status FROM documents").fetchall())
         for f in files:
             sha, size = sha256_file(f)
             s = src.get(f)
             probe = ExtractedDocument(str(f), sha, size)
             doc_id = document_id(sha, location_of(probe, s))
-            known = con.execute("SELECT status FROM documents WHERE document_id = ?", [doc_id]).fetchone()
-            if known and not (retry_rejected and known[0] == "rejected"):
+            known = recorded.get(doc_id)
+            if known and not (retry_rejected and known == "rejected"):
                 run.count(DocumentOutcome(doc_id, "unchanged", path=str(f)))
                 continue
             if sha in first_copy:
