@@ -282,6 +282,14 @@ def test_two_current_reports_for_one_agency_and_year_are_a_duplicate():
         ("rd", "metadata", "error", "-")]  # and a report whose agency was not read
 
 
+def test_every_check_says_why_and_is_documented():
+    docs = (REPO / "docs" / "quality.md").read_text(encoding="utf-8")
+    for check in all_checks():
+        assert len(check.why.split()) >= 8, check.check_id
+        assert (REPO / "sql" / "checks" / check.sql).exists(), check.sql
+        assert f"| `{check.check_id}` | {check.severity} |" in docs, check.check_id
+
+
 # --- the run: tables, Data Docs, command ------------------------------------------------------
 
 def test_run_checks_records_the_run_and_builds_data_docs(tmp_path):
