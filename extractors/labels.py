@@ -19,6 +19,7 @@ _LEADING_NUMBERING = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def norm_label(text: str | None) -> str:
     """Normalise a printed label: NFKC, no whitespace/emphasis/quotes, `1、`→`1.`, `（一）`→`(一)`."""
     s = unicodedata.normalize("NFKC", text or "")
@@ -31,6 +32,7 @@ def norm_label(text: str | None) -> str:
     return s
 
 
+@lru_cache(maxsize=65536)
 def strip_numbering(label: str) -> str:
     """`三、(一)予以公开` → `予以公开`: a normalised label without its leading numbering."""
     prev = None
@@ -98,6 +100,7 @@ def load_aliases() -> Aliases:
     )
 
 
+@lru_cache(maxsize=65536)
 def section_heading(text: str) -> int | None:
     """The section a heading line opens, or None. Narrative sentences that merely mention a
     section's name are not headings: a heading starts with its numbering or is short."""
@@ -116,6 +119,7 @@ def section_heading(text: str) -> int | None:
     return found
 
 
+@lru_cache(maxsize=65536)
 def item_heading(text: str) -> str | None:
     s = norm_label(text)
     for item, aliases in load_aliases().items.items():
@@ -126,6 +130,11 @@ def item_heading(text: str) -> str | None:
 
 def row_candidates(section: int, labels: list[str]) -> set[str]:
     """Row keys of `section` whose aliases match the row's label cells (most specific kept)."""
+    return set(_row_candidates(section, tuple(labels)))
+
+
+@lru_cache(maxsize=65536)
+def _row_candidates(section: int, labels: tuple[str, ...]) -> frozenset[str]:
     rows = load_aliases().rows.get(section, {})
     joined = "".join(labels)
     found: set[str] = set()
@@ -133,9 +142,10 @@ def row_candidates(section: int, labels: list[str]) -> set[str]:
         if aliases.matches(joined) or any(aliases.matches(lab) for lab in labels):
             found.add(key)
     specific = {k for k in found if not rows[k].group}
-    return specific or found
+    return frozenset(specific or found)
 
 
+@lru_cache(maxsize=65536)
 def column_of(section: int, label: str) -> str | None:
     """The column key a header cell names, or None (ambiguous counts as None)."""
     cols = load_aliases().columns.get(section, {})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 NIL_WORDS = {"无", "/", "／", "-", "－", "—", "——", "–", "−", "\\", "＼", "空", "暂无", "没有", "不适用", "null", "n/a"}
@@ -69,6 +70,7 @@ def parse_value(text: str | None, value_type: str) -> tuple[str, object]:
     return "value", int(number)
 
 
+@lru_cache(maxsize=65536)
 def looks_like_value(text: str | None) -> bool:
     """True for a cell that holds a number or a nil word (the value part of a row)."""
     s = clean(text or "")
