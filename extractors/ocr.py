@@ -176,14 +176,17 @@ def read_image(data: bytes, source: str) -> Document:
 
     notes: list[str] = []
     reader = _PageReader(source, notes)
+    # Coordinates are in points at the image's stated resolution (a sane one), else at OCR_DPI.
+    base_dpi = float(dpi) if 50 <= float(dpi) <= 1200 else float(OCR_DPI)
     for number, frame in enumerate(frames, start=1):
-        dpi = float(dpi) if 50 <= float(dpi) <= 1200 else OCR_DPI
-        # Very large photos are shrunk to about OCR_DPI on an A4 page (2000 px tall) first.
+        frame_dpi = base_dpi
+        # Phone photos and 600 dpi scans are shrunk to ~2600 px on the long side first: more
+        # pixels only cost recognition time.
         if max(frame.size) > 2600:
             factor = 2600 / max(frame.size)
             frame = frame.resize((round(frame.width * factor), round(frame.height * factor)))
-            dpi *= factor
-        reader.read_page(np.asarray(frame), number, dpi)
+            frame_dpi *= factor
+        reader.read_page(np.asarray(frame), number, frame_dpi)
     return Document(source=source, format="ocr", blocks=reader.blocks, pages=len(frames), notes=notes)
 
 
