@@ -19,9 +19,10 @@ def read_prior(db: Path | None) -> tuple[dict[str, PriorFetch], set[str]]:
     """({url: its last successful fetch}, the sha256 of every document the warehouse already holds)."""
     if db is None or not Path(db).exists():
         return {}, set()
-    import duckdb
+    from gknb.warehouse.publish import connect_readonly
 
-    con = duckdb.connect(str(db), read_only=True)
+    # The warehouse as published now, not a copy this process opened before the last swap.
+    con = connect_readonly(db)
     try:
         tables = _tables(con)
         prior: dict[str, PriorFetch] = {}

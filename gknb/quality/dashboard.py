@@ -313,15 +313,18 @@ def render(context: dict) -> str:
 
 def build_dashboard(db: Path | str, out: Path | str) -> Path:
     """Writes `out`/index.html from the warehouse's current reports and latest check run."""
-    import duckdb
+    from gknb.warehouse.errors import WarehouseError
+    from gknb.warehouse.publish import connect_readonly
 
     db, out = Path(db), Path(out)
     if not db.exists():
         raise WarehouseNotFound(f"{db}: no warehouse here; run `gknb ingest` first")
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
-        raise QualityError(f"{db}: cannot open the warehouse: {exc}".splitlines()[0]) from exc
+        # Not duckdb.connect(path): within one process (the nightly flow) that would hand back the
+        # database opened before the last swap, and the dashboard would show yesterday's data.
+        con = connect_readonly(db)
+    except WarehouseError as exc:
+        raise QualityError(str(exc)) from exc
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         lacking = [t for t in ("reports", "cells", "documents", "dq_runs", "dq_findings") if t not in tables]
