@@ -20,12 +20,12 @@ from extractors.document import Document, Paragraph
 from gknb.contract import ReportMeta
 from gknb.paths import SCHEMAS_DIR
 
-_REPORT = r"政府信息公开(?:工作)?年度?报告|政务公开工作年度报告|信息公开年报"
+_REPORT = r"政府信息公开(?:工作)?(?:年度)?报告|政务公开工作(?:年度)?报告|信息公开年报"
 _TITLE_AGENCY_FIRST = re.compile(r"(?P<agency>[^\d，。；:：]{2,40}?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?:" + _REPORT + ")")
 _TITLE_YEAR_FIRST = re.compile(r"(?P<year>(?:19|20)\d{2})年度?(?P<agency>[^\d，。；:：]{2,40}?)(?:" + _REPORT + ")")
 _TITLE_YEAR_LAST = re.compile(r"(?P<agency>[^\d，。；:：]{2,40}?)政府信息公开工作(?P<year>(?:19|20)\d{2})年度?报告")
 _PERIOD = re.compile(r"统计期限(?:为|是|:)?((?:19|20)\d{2})年1月1日(?:起)?至(?:(?:19|20)\d{2}年)?12月31日")
-_DATE_CN = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
+_DATE_CN = re.compile(r"^((?:19|20)\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})日?$")
 _PUBLISHED = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|日期)[:：]?((?:19|20)\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
 _NARRATIVE = re.compile(
     r"(?:收到|受理|接收|新收)[^。；，,]{0,24}?(?:申请|依申请公开)(?:公开)?(?:共计|共|合计|总计|数量为|数为)?(\d+)(?:件|个|条)")
@@ -45,9 +45,14 @@ def _lines(document: Document) -> list[str]:
     return out
 
 
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+
+
 def _squash(text: str) -> str:
     s = unicodedata.normalize("NFKC", text or "")
     s = re.sub(r"\s+", "", s)
+    # 二〇二〇年 → 2020年 (years written in Chinese numerals)
+    s = re.sub(r"[〇○零一二三四五六七八九]{4}(?=年)", lambda m: m.group(0).translate(_CN_DIGITS), s)
     return s.replace("*", "").replace("#", "").strip()
 
 

@@ -75,3 +75,10 @@ def test_narrative_request_count():
 def test_markdown_narrative_wrapped_over_lines(samples):
     # `市政府共受理政府信息公开申请 1295 件` in the Markdown report
     assert extract_file(samples / "markdown" / "shanghai_office_2025.md").meta.narrative_requests == 1295
+
+
+def test_title_variants():
+    m = meta_of("北京市朝阳区人民政府关于2020年政府信息公开工作年度报告")
+    assert (m.agency, m.year) == ("北京市朝阳区人民政府", 2020)
+    m = meta_of("某某县民政局二〇二一年度政府信息公开工作报告", "某某县民政局", "2022-01-20")
+    assert (m.agency, m.year, m.published) == ("某某县民政局", 2021, "2022-01-20")
