@@ -49,6 +49,8 @@ TABLE_PAGE_MIN_LABELS = 2
 MIN_FRAGMENT_LEN = 5
 # Fewer visible characters than this: the page has no text layer worth reading.
 MIN_TEXT_CHARS = 10
+# Images covering this share of a page under a table section's heading: the tables are pictures.
+PICTURE_SHARE = 0.2
 # More glyphs without a Unicode map than this share of a page's characters: OCR the page.
 MAX_UNMAPPED_SHARE = 0.02
 
@@ -60,6 +62,7 @@ class PageText:
     has_image: bool
     has_text_objects: bool
     readable: bool = field(init=False)
+    image_share: float = 0.0  # how much of the page images cover
 
     def __post_init__(self) -> None:
         self.readable = text_is_readable(self.text)
@@ -92,7 +95,7 @@ def read(data: bytes, source: str) -> Document:
     ocr_pages = [p.number for p in pages if not p.readable and (p.has_image or p.has_text_objects)]
     table_pages = find_table_pages(pages)
     parsed, cid_pages = _parse_table_pages(data, source, table_pages, last_page=len(pages), notes=notes)
-    ocr_pages = sorted(set(ocr_pages) | set(cid_pages))
+    ocr_pages = sorted(set(ocr_pages) | set(cid_pages) | set(_pictured_table_pages(pages, parsed)))
     parsed_numbers = {pb.number for pb in parsed}
 
     blocks_by_page: dict[int, list[Block]] = {}
@@ -100,7 +103,7 @@ def read(data: bytes, source: str) -> Document:
         if p.number in parsed_numbers or p.number in ocr_pages or not p.readable:
             continue
         blocks_by_page[p.number] = _text_paragraphs(p.text, p.number)
-    blocks_by_page.update({n: blocks for n, blocks in _materialise(parsed).items() if n not in cid_pages})
+    blocks_by_page.update({n: blocks for n, blocks in _materialise(parsed).items() if n not in ocr_pages})
 
     if ocr_pages:
         ocr_blocks = _ocr(data, ocr_pages, source, have_text=any(blocks_by_page.values()), notes=notes)
@@ -153,8 +156,9 @@ def _read_pdfium(data: bytes, source: str) -> tuple[list[PageText], str | None]:
                 finally:
                     textpage.close()
                 entry = PageText(i + 1, text, False, False)
-                if not entry.readable:  # only then does it matter what the page is made of
-                    entry.has_image = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                entry.image_share = _image_share(page, pdfium_c.FPDF_PAGEOBJ_IMAGE)
+                entry.has_image = entry.image_share > 0
+                if not entry.readable:
                     entry.has_text_objects = _has_objects(page, pdfium_c.FPDF_PAGEOBJ_TEXT)
             finally:
                 page.close()
@@ -177,6 +181,16 @@ def _has_no_pages(data: bytes) -> bool:
         return next(iter(PDFPage.create_pages(document)), None) is None
     except Exception:  # not even pdfminer can read it: it is corrupt, not empty
         return False
+
+
+def _image_share(page, kind: int) -> float:
+    """The share of the page that images cover (overlaps counted twice; capped at 1)."""
+    width, height = page.get_width(), page.get_height()
+    area = 0.0
+    for obj in page.get_objects(filter=(kind,), max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        area += max(0.0, right - left) * max(0.0, top - bottom)
+    return min(1.0, area / (width * height)) if width and height else 0.0
 
 
 def _has_objects(page, kind: int) -> bool:
@@ -264,6 +278,20 @@ def _has_value_row(text: str) -> bool:
             if sum(1 for w in words if w[0].isdigit()) >= 3:
                 return True
     return False
+
+
+def _pictured_table_pages(pages: list[PageText], parsed: list[_PageBlocks]) -> list[int]:
+    """Readable pages whose tables are pictures: an image covering a good part of the page, no
+    table found in the text layer, and a table section's heading (二、主动公开… 三、收到和处理…
+    四、…行政复议…) on the page or the page before. They are OCR'd whole."""
+    from extractors.labels import section_heading
+
+    with_rows = {pb.number for pb in parsed if any(not isinstance(item, Paragraph) for _, item in pb.items)}
+    headed = {p.number for p in pages if p.readable and any(
+        section_heading(line) is not None for line in p.text.splitlines())}
+    return [p.number for p in pages
+            if p.readable and p.image_share >= PICTURE_SHARE and p.number not in with_rows
+            and (p.number in headed or p.number - 1 in headed)]
 
 
 def _text_paragraphs(text: str, page: int) -> list[Block]:

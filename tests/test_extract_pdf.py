@@ -376,3 +376,61 @@ def test_stale_title_field_does_not_override_the_printed_title(samples):
     assert "2022" in pdfium.PdfDocument(data).get_metadata_dict()["Title"]
     assert read(data, "hongze_2023.pdf").title is None
     assert extract_bytes(data, "hongze_2023.pdf").meta.year == 2023
+
+
+def _tables_as_pictures(path: Path) -> bytes:
+    """The same PDF with every ruled table replaced by a picture of it (text and rules removed,
+    the table's region of a 150 dpi grey rendering, with a 4 pt margin, pasted in their place):
+    the page keeps its running text and headings, the tables can only be read by OCR."""
+    import pdfplumber
+
+    regions: dict[int, list[tuple]] = {}
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            for table in page.find_tables():
+                if len(table.columns) >= 2:
+                    regions.setdefault(page.page_number, []).append(table.bbox)
+    original = pdfium.PdfDocument(str(path))
+    out = pdfium.PdfDocument(str(path))
+    scale = 150 / 72
+    for number, boxes in regions.items():
+        page = out[number - 1]
+        height = page.get_height()
+        picture = original[number - 1].render(scale=scale, grayscale=True).to_pil()
+        for x0, top, x1, bottom in boxes:
+            for obj in list(page.get_objects(max_depth=1)):
+                left, low, right, high = obj.get_bounds()
+                cx, cy = (left + right) / 2, height - (low + high) / 2
+                if obj.type in (pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH) and \
+                        x0 - 1 <= cx <= x1 + 1 and top - 1 <= cy <= bottom + 1:
+                    page.remove_obj(obj)
+            x0, top, x1, bottom = x0 - 4, top - 4, x1 + 4, bottom + 4  # a margin round the picture
+            crop = picture.crop((int(x0 * scale), int(top * scale), int(x1 * scale) + 1, int(bottom * scale) + 1))
+            image = pdfium.PdfImage.new(out)
+            image.set_bitmap(pdfium.PdfBitmap.from_pil(crop.convert("RGB")))
+            image.set_matrix(pdfium.PdfMatrix().scale(x1 - x0, bottom - top).translate(x0, height - bottom))
+            page.insert_obj(image)
+        page.gen_content()
+    buf = io.BytesIO()
+    out.save(buf)
+    return buf.getvalue()
+
+
+def test_tables_printed_as_pictures_are_ocrd(samples, truth):
+    """洪泽区 with its tables as pictures: page 3 still has its heading as text (三、收到和处理…),
+    so it reads as a text page, but a table section's heading over a large image makes it an OCR
+    page. Numbers: exact or `missing` (OCR may doubt a digit), never wrong."""
+    data = _tables_as_pictures(samples / "pdf" / "hongze_2023.pdf")
+    document = read(data, "hongze_pictures.pdf")
+    ocr_rows = {r.page for r in document.table_rows if any(s.confidence is not None for s in r.cells)}
+    assert ocr_rows == {2, 3, 4}
+    extraction = extract_bytes(data, "hongze_pictures.pdf")
+    meta, expected = read_jsonl(truth / "hongze_2023.jsonl")
+    got = {c.key: c for c in extraction.cells}
+    numbers = [k for k, w in expected.items() if w["status"] == "value"]
+    exact = [k for k in numbers if got[k].status == "value" and abs(got[k].value - expected[k]["value"]) < 1e-9]
+    wrong = [k for k in numbers if got[k].status == "value" and k not in exact]
+    invented = [k for k, w in expected.items() if w["status"] != "value" and got[k].status == "value"]
+    assert wrong == [] and invented == []
+    assert len(exact) >= 0.99 * len(numbers)
+    assert (extraction.meta.template, extraction.meta.year) == (meta["template"], meta["year"])
