@@ -73,6 +73,7 @@ def read_text(text: str, source: str) -> Document:
 
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else None
+    published = _declared_pubdate(root)
     for el in list(root.iter(*_DROP_TAGS)):
         _drop_keep_tail(el)
     for el in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
@@ -80,7 +81,26 @@ def read_text(text: str, source: str) -> Document:
 
     doc = Document(source=source, format="html", title=title or None, pages=1)
     _Walker(doc).walk(root)
+    if published is not None:
+        # Last, so a date printed in the body (发布日期：…, the signature) is read first.
+        doc.blocks.append(Paragraph(text=f"发布时间：{published[0]}", page=published[1]))
     return doc
+
+
+# `<meta name="PubDate" content="2024-03-08 15:34">`: government CMSs (TRS and others) declare the
+# page's publication date in the head even where the body shows it only as 时间：…
+_PUBDATE_NAMES = ("pubdate", "publishdate", "firstpublishedtime")
+_DATE = re.compile(r"((?:19|20)\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
+
+
+def _declared_pubdate(root) -> tuple[str, int] | None:
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").strip().lower() in _PUBDATE_NAMES:
+            m = _DATE.search(meta.get("content") or "")
+            if m:
+                date = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+                return date, meta.sourceline or 1
+    return None
 
 
 def _drop_keep_tail(el) -> None:

@@ -15,6 +15,7 @@ cells and a warning; `identities.fill_unique` may then fill a value the identiti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractors.document import Document, Paragraph, Span, TableRow
@@ -33,6 +34,8 @@ OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
 # A paragraph this short, right before a row of bare numbers, may be that row's label (PDFs
 # converted to text put a wrapped label on its own lines).
 _LABEL_LINE_MAX = 40
+# a sub-row number inside label text: `5.属于…`, `（四）无2.没有…` (not a decimal)
+_ROW_NUMBER = re.compile(r"(?<![\d.])\d{1,2}\.(?!\d)")
 
 
 @dataclass
@@ -210,8 +213,12 @@ def _observe(document: Document) -> list[Obs]:
         if header is None and section != 2:
             # A table split in two (page break) keeps the columns of its first half.
             header = _latest_header(headers, section)
+        # Label lines that name several numbered rows (`5.属于三类内部事务信` … `1.本机关不掌握相关政`,
+        # a PDF converter stacking the labels of rows whose numbers follow) do not say which of
+        # them this bare-number row is: it stays unlabelled and is placed by its neighbours.
+        stacked = not labels and len(_ROW_NUMBER.findall("".join(pending))) > 1
         ob = Obs(section=section, item=item, labels=labels, values=values, row=row, header=header,
-                 pending_label=pending[-2:])
+                 pending_label=[] if stacked else pending[-2:])
         out.append(ob)
         pending = []
     return out
@@ -250,7 +257,8 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
         h = headers.setdefault((row.table, 4, None), Header(table=row.table))
         for s, k in named4:
             pos = _position(s)
-            if pos is not None:
+            # a header cell spanning two header rows is repeated in both (HTML/Word grids): once
+            if pos is not None and (pos, k) not in h.leaves:
                 h.leaves.append((pos, k))
         h.width = max(h.width, len(row.cells))
         return 4
@@ -358,6 +366,7 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
     catalog = load_catalog()
     items = {c.row_key: c.item for c in catalog.template_cells(template) if c.section == 2}
     done: set[str] = set()
+    failed: dict[str, str] = {}
     n = 0
     for ob in obs:
         if ob.section != 2 or not ob.labels:
@@ -376,15 +385,19 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
                    if c.section == 2 and c.row_key == key]
         result, reason = _place(ob, columns, ob.header)
         if result is None:
+            # a later row with the same label may place (a line of prose that merely names the
+            # row can come first), so a failure only counts when no row places
             if reason != "no cells":
-                warnings.append(f"section 2/{item}: {reason}; its cells are missing")
-                done.add(key)
-                n += 1
+                failed.setdefault(key, f"section 2/{item}: {reason}; its cells are missing")
             continue
         for col, p in result.items():
             placed[(2, key, col)] = p
         done.add(key)
         n += 1
+    for key, why in failed.items():
+        if key not in done:
+            warnings.append(why)
+            n += 1
     return n
 
 
@@ -417,11 +430,15 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
         seq.append(ob)
     # 3. anchors: rows whose label names one template row, first with values wins
     taken: dict[str, Obs] = {}
+
+    def fullness(o: Obs) -> int:
+        return 2 if len(o.values) == len(APPLICANT_COLUMNS) else (1 if o.values else 0)
+
     for ob in seq:
         if ob.key is None:
             continue
         prev = taken.get(ob.key)
-        if prev is None or (not prev.values and ob.values):
+        if prev is None or fullness(ob) > fullness(prev):
             taken[ob.key] = ob
         elif ob.values and prev is not ob:
             warnings.append(f"section 3: row {ob.describe()} repeats {ob.key}; the first is kept")
