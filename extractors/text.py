@@ -23,7 +23,6 @@ from extractors.values import looks_like_value
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _SPACED = re.compile(r"\s{2,}|\u3000+")
-_LABEL_NUMBERS = re.compile(r"^(?P<label>[^\d\s，。；;,.:：|][^，。；;|]{0,29}?)\s+(?P<nums>(?:[-－]?[\d,，.]+\s*)+)$")
 
 
 def read(data: bytes, source: str, markdown: bool = False) -> Document:
@@ -71,9 +70,28 @@ def _table_cells(line: str) -> list[str] | None:
             return fields
         if len(fields) >= 3 and all(len(f) <= 20 and not re.search(r"[，。；]", f) for f in fields):
             return fields  # a header line of short column names
-    m = _LABEL_NUMBERS.match(stripped)
-    if m:
-        nums = m.group("nums").split()
-        if all(looks_like_value(n) for n in nums):
-            return [m.group("label").strip(), *nums]
-    return None
+    return _label_and_numbers(stripped)
+
+
+def _label_and_numbers(line: str) -> list[str] | None:
+    """`1.属于国家秘密 1 0 0 0 0 0 1` (pdftotext without layout): a short label, then numbers
+    separated by single spaces; or a line of numbers only (`4 0 0 0 0 0 4`)."""
+    tokens = line.split()
+    n = len(tokens)
+    while n > 0 and _is_number_token(tokens[n - 1]):
+        n -= 1
+    numbers = tokens[n:]
+    if not numbers:
+        return None
+    label = " ".join(tokens[:n])
+    if not label:
+        return numbers if len(numbers) >= 2 else None
+    if len(label) > 40 or re.search(r"[，。；;：:]", label) or not re.search(r"[\u4e00-\u9fff]", label):
+        return None
+    if re.search(r"\d$", label):
+        return None  # `2020 年 12 月 31` and the like: prose, not a row
+    return [label, *numbers]
+
+
+def _is_number_token(token: str) -> bool:
+    return bool(re.fullmatch(r"[-－−]?[\d,，]+(?:\.\d+)?|无|/|－|—", token))

@@ -149,3 +149,26 @@ def test_text_extraction_does_not_import_heavy_packages(samples):
             "print(sorted(m for m in ('pandas', 'pdfplumber', 'prefect', 'great_expectations', 'duckdb') if m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert res.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["hongze_2023", "huaian_2024"])
+def test_plain_text_of_the_corpus_pdfs_reads_like_the_pdfs(tmp_path, samples, truth, name):
+    """The PDFs' text as a converter without layout gives it (pypdfium2): labels and numbers on
+    one line separated by single spaces, numbers alone on the line after a wrapped label,
+    vertical labels one character per line, page numbers between rows."""
+    import pypdfium2 as pdfium
+
+    from conftest import read_jsonl
+
+    pdf = pdfium.PdfDocument(str(samples / "pdf" / f"{name}.pdf"))
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    pdf.close()
+    path = tmp_path / f"{name}.txt"
+    path.write_text(text, encoding="utf-8")
+    meta, expected = read_jsonl(truth / f"{name}.jsonl")
+    ex = extract_file(path)
+    assert (ex.meta.template, ex.meta.year) == (meta["template"], meta["year"])
+    got = {c.key: c for c in ex.cells}
+    wrong = [(k, got.get(k)) for k, want in expected.items()
+             if got.get(k) is None or (got[k].status, got[k].value) != (want["status"], want["value"])]
+    assert wrong == []
