@@ -38,6 +38,11 @@ _TELLTALE = re.compile(
     r"|没有现成信息需要另行制作|补正后申请内容仍不明确|信访举报投诉类申请|重复申请|要求提供公开出版物"
     r"|无正当理由大量反复申请|本年新收政府信息公开申请数量|上年结转政府信息公开申请数量)[ \u3000]?\d{6,}"
 )
+# The same rows printed with single spaces between some or all cells, the next label following on
+# the same line (`…申请数量0 0 0 0 0 00二、上年结转…`, `…申请数量 0 0 0 0 0 0 0 二、…`): a page
+# whose table rows run into each other. A line-based text table ends the digits with a line break,
+# a pipe or tab table puts its separators after the label, so neither matches.
+_TELLTALE_SPACED = re.compile(_TELLTALE.pattern.replace(r"[ \u3000]?\d{6,}", r"[ \u3000]?\d(?: ?\d){5,} ?(?=[^\d\s|])"))
 _MAX_SPLITS = 200_000  # per row; beyond this the row is left missing rather than searched forever
 _MAX_STATES = 300_000  # partial column sums kept while checking S3.outcomes
 _MAX_STEPS = 2_000_000  # search steps for one row's splits
@@ -54,7 +59,7 @@ def looks_like(data: bytes | str) -> bool:
             return False
     else:
         text = data
-    return len(_TELLTALE.findall(text)) >= 3
+    return len(_TELLTALE.findall(text)) >= 3 or len(_TELLTALE_SPACED.findall(text)) >= 3
 
 
 # ---------------------------------------------------------------- the rows to look for
@@ -296,6 +301,8 @@ def _num(piece: str, value_type: str):
 
 _PAREN = re.compile(r"[（(][^（()）]{0,60}[）)]")
 _RUN = re.compile(r"-?\d[\d\s.\-]*(?:万元|元)?")
+_FIRST_RUN = re.compile(r"[ \u3000]*(-?\d[\d \u3000.\-]*(?:万元|元)?)")
+_HEADING = re.compile(r"[ \u3000]*(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)")
 # A number followed by one of these is prose (规章3件), not a table cell.
 _UNIT_AFTER = re.compile(r"[件个项条次人家份%％篇期批]")
 
@@ -306,6 +313,12 @@ def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
     Returns (digits or None, note). Bracketed words (`（区分处理的…）`, `（四）`) and the next
     label's own numbering (`2.`) are not values.
     """
+    first = _FIRST_RUN.match(chunk)
+    if first and _HEADING.match(chunk[first.end():]):
+        # the last row of a table, its digits printed right after the label and then the next
+        # part of the report (`行政事业性收费5949.09(二)主动公开政府信息的主要类别2023年…`): the
+        # digits of the prose that follows are not this row's
+        chunk = first.group(1)
     s = _PAREN.sub(" ", chunk)
     if next_number is not None:
         s = re.sub(rf"{next_number}\s*[.．、]\s*$", "", s.rstrip())

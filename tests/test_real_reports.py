@@ -31,6 +31,8 @@ DOCUMENTS = [
     "kewei_2024.md",
     "shanghai_office_2019.html",
     "suqian_2025_excerpt.md",
+    "czj_2020.txt",
+    "czj_2023.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
@@ -39,6 +41,8 @@ UNDETERMINED = {
     "pingtan_2023.txt": _NORMATIVE,  # '77132470': 21 splits
     "pingtan_2024.txt": _NORMATIVE,  # '6233440': 15 splits
     "pingtan_2025.txt": _NORMATIVE,  # '5845546': 15 splits
+    # `政府集中采购 2笔 984361元`: the unit 笔 after the count; the two numbers are not taken as cells
+    "czj_2020.txt": {(2, "gov_procurement", "items"), (2, "gov_procurement", "amount")},
 }
 
 
@@ -116,3 +120,40 @@ def test_a_date_printed_in_the_body_wins_over_the_pubdate_meta_tag() -> None:
     doc = html_front_end.read(page.encode(), "inline.html")
     from extractors.meta import extract_meta
     assert extract_meta(doc, "2019").published == "2020-01-31"
+
+
+def test_web_text_with_spaces_between_some_cells_is_solved() -> None:
+    """czj_2023.txt (平潭 财政金融局): the crawled page prints `…申请数量0 0 0 0 0 00二、上年结转…`,
+    spaces between some cells and the next row on the same line. It was not recognised as run-
+    together web text (the telltale wanted six digits straight after a label), went to the text
+    front end as one long line, and every cell came out missing. czj_2020.txt prints every cell
+    space-separated, the whole table on one line: the same."""
+    from extractors import webtext
+
+    for name in ("czj_2023.txt", "czj_2020.txt"):
+        assert webtext.looks_like((REAL / name).read_bytes()), name
+        meta, cells = _extracted(name)
+        assert meta.format == "webtext"
+        assert sum(c.status == "value" for c in cells.values()) >= 196, name
+    _, cells = _extracted("czj_2023.txt")
+    assert [cells[(2, "normative_docs", c)].value for c in ("issued", "repealed", "in_force")] == [0, 0, 8]
+
+
+def test_a_line_based_table_with_single_spaces_is_not_web_text() -> None:
+    """Rows on their own lines (`一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0` + line break) stay with
+    the text front end."""
+    from extractors import webtext
+
+    rows = ["一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "1.属于国家秘密",
+            "4.保护第三方合法权益", "2.重复申请"]
+    page = "".join(f"{r} 0 0 0 0 0 0 0\n" for r in rows)
+    assert not webtext.looks_like(page)
+    assert not webtext.looks_like(page.replace(" 0", "\t0"))
+    assert not webtext.looks_like("".join(f"| {r} | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n" for r in rows))
+
+
+def test_the_last_row_of_a_table_ends_where_the_next_part_begins() -> None:
+    """czj_2023.txt: `行政事业性收费5949.09(二)主动公开政府信息的主要类别2023年，在主动公开的107条…`:
+    the digits of the prose after the table were read as part of the row, which was then missing."""
+    _, cells = _extracted("czj_2023.txt")
+    assert cells[(2, "admin_fees", "amount")].value == 5949.09
