@@ -33,6 +33,8 @@ DOCUMENTS = [
     "suqian_2025_excerpt.md",
     "czj_2020.txt",
     "czj_2023.txt",
+    "gaj_2021.txt",
+    "gaj_2024.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
