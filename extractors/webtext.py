@@ -152,7 +152,7 @@ def detect_template(text: str) -> str | None:
 
 _PIECE = {
     "count": re.compile(r"(?:0|[1-9]\d*)"),
-    "signed_count": re.compile(r"(?:0|-?[1-9]\d*)"),
+    "signed_count": re.compile(r"(?:0|[-+]?[1-9]\d*)"),  # `+1` as printed for an increase
     "amount_10k_yuan": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?"),
 }
 
@@ -185,8 +185,8 @@ def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS) -> 
     """
     s, n = run.text, len(types)
     out: list[tuple[str, ...]] = []
-    # a minus sign always starts a cell
-    starts_forced = set(run.breaks) | {i for i, ch in enumerate(s) if ch == "-" and i > 0}
+    # a sign (`-18`, `+1`) always starts a cell
+    starts_forced = set(run.breaks) | {i for i, ch in enumerate(s) if ch in "-+" and i > 0}
     steps = [0]
 
     def rec(pos: int, k: int, pieces: list[str]) -> bool:
@@ -300,8 +300,8 @@ def _num(piece: str, value_type: str):
 # ---------------------------------------------------------------- finding the rows in the text
 
 _PAREN = re.compile(r"[（(][^（()）]{0,60}[）)]")
-_RUN = re.compile(r"-?\d[\d\s.\-]*(?:万元|元)?")
-_FIRST_RUN = re.compile(r"[ \u3000]*(-?\d[\d \u3000.\-]*(?:万元|元)?)")
+_RUN = re.compile(r"[-+]?\d[\d\s.\-+]*(?:万元|元)?")
+_FIRST_RUN = re.compile(r"[ \u3000]*([-+]?\d[\d \u3000.\-+]*(?:万元|元)?)")
 _HEADING = re.compile(r"[ \u3000]*(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)")
 # A number followed by one of these is prose (规章3件), not a table cell.
 _UNIT_AFTER = re.compile(r"[件个项条次人家份%％篇期批]")

@@ -35,6 +35,7 @@ DOCUMENTS = [
     "czj_2023.txt",
     "gaj_2021.txt",
     "gaj_2024.txt",
+    "gwh_2019.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
@@ -45,6 +46,9 @@ UNDETERMINED = {
     "pingtan_2025.txt": _NORMATIVE,  # '5845546': 15 splits
     # `政府集中采购 2笔 984361元`: the unit 笔 after the count; the two numbers are not taken as cells
     "czj_2020.txt": {(2, "gov_procurement", "items"), (2, "gov_procurement", "amount")},
+    # '222233' (22 22 33) and '215419886元' (21, 5419886元): several splits, no identity
+    "gwh_2019.txt": {(2, "normative_docs", c) for c in ("made", "published", "total_public")}
+    | {(2, "gov_procurement", "items"), (2, "gov_procurement", "amount")},
 }
 
 
@@ -159,3 +163,11 @@ def test_the_last_row_of_a_table_ends_where_the_next_part_begins() -> None:
     the digits of the prose after the table were read as part of the row, which was then missing."""
     _, cells = _extracted("czj_2023.txt")
     assert cells[(2, "admin_fees", "amount")].value == 5949.09
+
+
+def test_a_plus_sign_starts_the_change_cell_in_web_text() -> None:
+    """gwh_2019.txt prints 行政许可 `0+11`: 上一年项目数量 0, 本年增/减 +1, 处理决定数量 1 (the page's
+    table shows `+1`). The `+` broke the row's digits in two and the row was missing."""
+    _, cells = _extracted("gwh_2019.txt")
+    row = [cells[(2, "admin_licensing", c)] for c in ("prev_year_count", "change", "decisions")]
+    assert [(c.value, c.raw) for c in row] == [(0, "0"), (1, "+1"), (1, "1")]
