@@ -34,6 +34,8 @@ OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
 # A paragraph this short, right before a row of bare numbers, may be that row's label (PDFs
 # converted to text put a wrapped label on its own lines).
 _LABEL_LINE_MAX = 40
+# ... and a label wrapped one or two characters a line (narrow PDF cells) takes this many lines.
+_LABEL_LINES_MAX = 12
 # a sub-row number inside label text: `5.属于…`, `（四）无2.没有…` (not a decimal)
 _ROW_NUMBER = re.compile(r"(?<![\d.])\d{1,2}\.(?!\d)")
 
@@ -218,7 +220,7 @@ def _observe(document: Document) -> list[Obs]:
         # them this bare-number row is: it stays unlabelled and is placed by its neighbours.
         stacked = not labels and len(_ROW_NUMBER.findall("".join(pending))) > 1
         ob = Obs(section=section, item=item, labels=labels, values=values, row=row, header=header,
-                 pending_label=[] if stacked else pending[-2:])
+                 pending_label=[] if stacked else pending[-_LABEL_LINES_MAX:])
         out.append(ob)
         pending = []
     return out
@@ -369,9 +371,9 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
     failed: dict[str, str] = {}
     n = 0
     for ob in obs:
-        if ob.section != 2 or not ob.labels:
+        if ob.section != 2 or not (ob.labels or ob.pending_label):
             continue
-        cands = row_candidates(2, ob.labels)
+        cands = _candidates_with_lines_above(2, ob)
         if len(cands) != 1:
             continue
         key = next(iter(cands))
@@ -410,11 +412,7 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     rows3 = [ob for ob in obs if ob.section == 3]
     # 1. each row's candidates: its own label, else the short label lines just above it
     for ob in rows3:
-        labels = ob.labels or ob.pending_label
-        ob.candidates = (row_candidates(3, labels) if labels else set()) & set(order)
-        if not ob.candidates and ob.labels and ob.pending_label:
-            # a label broken over lines: its first part on the line above, the rest in the row
-            ob.candidates = row_candidates(3, ["".join(ob.pending_label + ob.labels)]) & set(order)
+        ob.candidates = _candidates_with_lines_above(3, ob) & set(order)
         ob.key = next(iter(ob.candidates)) if len(ob.candidates) == 1 else None
     # 2. drop label continuations (`“一稳定”` under `3.危及“三安全`) and fold a label-only row
     #    into the bare-number row that follows it
@@ -492,6 +490,23 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     if rows3 and "total_processed" not in taken and "carried_forward" not in taken:
         warnings.append("section 3: the table ends early (no （七）总计 / 四、结转下年度 row); the rest is missing")
     return n, other_variant
+
+
+def _candidates_with_lines_above(section: int, ob: Obs) -> set[str]:
+    """The row's own label; for a row of bare numbers, the short lines just above it (all of
+    them joined, else the last two, else the last one); for a label broken over lines, the
+    lines above joined with the row's own part."""
+    if ob.labels:
+        found = row_candidates(section, ob.labels)
+        if not found and ob.pending_label:
+            found = row_candidates(section, ["".join(ob.pending_label[-2:] + ob.labels)])
+        return found
+    for tail in (ob.pending_label, ob.pending_label[-2:], ob.pending_label[-1:]):
+        if tail:
+            found = row_candidates(section, ["".join(tail)])
+            if len(found) == 1:
+                return found
+    return set()
 
 
 def _remember_unplaced(placed: dict, section: int, key: str, ob: Obs) -> None:

@@ -39,6 +39,10 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
         cells = _table_cells(line)
         if cells is None and stripped.startswith("|"):
             continue  # a |---| separator
+        if cells is None and _is_number_token(stripped) and doc.blocks and _number_run(doc.blocks[-1]):
+            # one number a line (narrow PDF cells): the numbers of one row, gathered
+            doc.blocks[-1] = _append_number(doc.blocks[-1], stripped, number)
+            continue
         if cells is not None:
             if not in_table:
                 table += 1
@@ -52,6 +56,23 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
             doc.blocks.append(Paragraph(text=heading, page=number))
     doc.pages = None
     return doc
+
+
+def _number_run(block) -> bool:
+    """A paragraph holding one number, or a row gathered from such lines."""
+    if isinstance(block, Paragraph):
+        return _is_number_token(block.text.strip())
+    return isinstance(block, TableRow) and getattr(block, "_run", False)
+
+
+def _append_number(block, text: str, number: int) -> TableRow:
+    if isinstance(block, Paragraph):
+        row = TableRow(cells=[Span(text=block.text.strip(), col=0)], page=block.page, table=0, grid=False)
+    else:
+        row = block
+    row.cells.append(Span(text=text, col=len(row.cells)))
+    row._run = True  # noqa: SLF001 - marks a row gathered from one-number lines
+    return row
 
 
 def _table_cells(line: str) -> list[str] | None:

@@ -86,7 +86,7 @@ def _number(s: str) -> tuple[Decimal | None, str | None]:
     # `22(其中修订16件)`: the printed figure and a note on it; the note is not the value
     s = re.sub(r"^([-−–+]?[\d,.]+(?:万元|元|件|个|项)?)\([^()]*\)$", r"\1", s)
     unit = None
-    for suffix in ("万元", "元", "件", "个", "项", "条", "次", "人"):
+    for suffix in ("万元", "元", "件", "个", "项", "条", "笔", "份", "宗", "家", "人次", "次", "人"):
         if s.endswith(suffix) and len(s) > len(suffix):
             unit = suffix
             s = s[: -len(suffix)]
