@@ -303,6 +303,7 @@ _PAREN = re.compile(r"[（(][^（()）]{0,60}[）)]")
 _RUN = re.compile(r"[-+]?\d[\d\s.\-+]*(?:万元|元)?")
 _FIRST_RUN = re.compile(r"[ \u3000]*([-+]?\d[\d \u3000.\-+]*(?:万元|元)?)")
 _HEADING = re.compile(r"[ \u3000]*(?:[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)")
+_UNIT_BETWEEN = re.compile(r"(\d)[ \u3000]*[笔件个项][ \u3000]*(?=\d)")
 # A number followed by one of these is prose (规章3件), not a table cell.
 _UNIT_AFTER = re.compile(r"[件个项条次人家份%％篇期批]")
 
@@ -320,6 +321,9 @@ def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
         # digits of the prose that follows are not this row's
         chunk = first.group(1)
     s = _PAREN.sub(" ", chunk)
+    # a count printed with its unit before the next cell (`政府集中采购 2笔 984361元`): the unit is a
+    # cell boundary, not prose
+    s = _UNIT_BETWEEN.sub(r"\1 ", s)
     if next_number is not None:
         s = re.sub(rf"{next_number}\s*[.．、]\s*$", "", s.rstrip())
     found = [m for m in _RUN.finditer(s) if m.group().strip(" \u3000.-\n")]

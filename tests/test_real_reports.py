@@ -44,8 +44,6 @@ UNDETERMINED = {
     "pingtan_2023.txt": _NORMATIVE,  # '77132470': 21 splits
     "pingtan_2024.txt": _NORMATIVE,  # '6233440': 15 splits
     "pingtan_2025.txt": _NORMATIVE,  # '5845546': 15 splits
-    # `政府集中采购 2笔 984361元`: the unit 笔 after the count; the two numbers are not taken as cells
-    "czj_2020.txt": {(2, "gov_procurement", "items"), (2, "gov_procurement", "amount")},
     # '222233' (22 22 33) and '215419886元' (21, 5419886元): several splits, no identity
     "gwh_2019.txt": {(2, "normative_docs", c) for c in ("made", "published", "total_public")}
     | {(2, "gov_procurement", "items"), (2, "gov_procurement", "amount")},
@@ -171,3 +169,11 @@ def test_a_plus_sign_starts_the_change_cell_in_web_text() -> None:
     _, cells = _extracted("gwh_2019.txt")
     row = [cells[(2, "admin_licensing", c)] for c in ("prev_year_count", "change", "decisions")]
     assert [(c.value, c.raw) for c in row] == [(0, "0"), (1, "+1"), (1, "1")]
+
+
+def test_a_unit_between_two_cells_is_a_boundary_in_web_text() -> None:
+    """czj_2020.txt: `政府集中采购 2笔 984361元` is 2 items and 98.4361 万元; the unit 笔 split the row
+    into two runs of digits and the row was missing."""
+    _, cells = _extracted("czj_2020.txt")
+    assert cells[(2, "gov_procurement", "items")].value == 2
+    assert cells[(2, "gov_procurement", "amount")].value == 98.4361
