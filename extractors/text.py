@@ -36,13 +36,15 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
             continue
         if _PAGE_NUMBER.match(stripped):
             continue
+        tokens = stripped.split()
+        if all(_is_number_token(t) for t in tokens) and doc.blocks and _number_run(doc.blocks[-1]):
+            # one number a line (narrow PDF cells, now and then two): the numbers of one row
+            for token in tokens:
+                doc.blocks[-1] = _append_number(doc.blocks[-1], token, number)
+            continue
         cells = _table_cells(line)
         if cells is None and stripped.startswith("|"):
             continue  # a |---| separator
-        if cells is None and _is_number_token(stripped) and doc.blocks and _number_run(doc.blocks[-1]):
-            # one number a line (narrow PDF cells): the numbers of one row, gathered
-            doc.blocks[-1] = _append_number(doc.blocks[-1], stripped, number)
-            continue
         if cells is not None:
             if not in_table:
                 table += 1
