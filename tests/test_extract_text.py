@@ -172,3 +172,20 @@ def test_plain_text_of_the_corpus_pdfs_reads_like_the_pdfs(tmp_path, samples, tr
     wrong = [(k, got.get(k)) for k, want in expected.items()
              if got.get(k) is None or (got[k].status, got[k].value) != (want["status"], want["value"])]
     assert wrong == []
+
+
+def test_one_number_a_line_is_gathered_into_a_row_under_its_wrapped_label(tmp_path):
+    """Narrow PDF cells converted without layout: the label one or two characters a line, then
+    the row's numbers one a line (now and then two on a line)."""
+    lines = ["某区民政局2022年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况",
+             "一、本年新收政府信息公开申请数量 3 0 0 0 0 0 3",
+             "（三", "）不", "予公开", "1.", "属", "于国", "家秘密", "6", "0", "0", "0", "0", "0 6",
+             "2.", "其", "他法", "律行", "政法", "规禁", "止公开", "0", "0", "0", "0", "0", "0", "0"]
+    path = tmp_path / "narrow.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    doc = read(path.read_bytes(), str(path))
+    assert [r.texts for r in rows(doc)][1:] == [["6", "0", "0", "0", "0", "0", "6"], ["0"] * 7]
+    ex = extract_file(path)
+    assert [ex.cell(3, "denied_state_secret", c).value for c in ("natural_person", "total")] == [6, 6]
+    assert ex.cell(3, "denied_prohibited_by_law", "total").value == 0
+    assert ex.cell(3, "new_requests", "total").value == 3
