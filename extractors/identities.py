@@ -91,11 +91,16 @@ def fill_unique(cells: list[Cell], template: str) -> list[Cell]:
     cells = [Cell(**c.__dict__) for c in cells]
     by_key = {c.key: c for c in cells}
     _fill_unplaced_rows(cells, by_key)
+    # A report that breaks an identity where everything is printed cannot be trusted to keep
+    # it where a value is lost: no filling in that section.
+    broken_sections = {v.section for v in violations(cells, template)}
     changed = True
     while changed:
         changed = False
         vals = _values(cells)
         for name, row, col, lhs, rhs in _equations(cells, template):
+            if lhs[0][0] in broken_sections:
+                continue
             terms = lhs + rhs
             if any(k not in by_key for k in terms):
                 continue

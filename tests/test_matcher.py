@@ -218,3 +218,12 @@ def test_identities_violations_and_unique_fill():
     # a blank is never filled
     blank = lost[:-1] + [Cell(4, "lawsuit_direct", "total", "blank")]
     assert [c for c in fill_unique(blank, "2021") if c.col_key == "total"][0].status == "blank"
+
+
+def test_no_filling_in_a_section_that_breaks_its_own_identities():
+    review = ("upheld", "corrected", "other", "pending", "total")
+    broken = [Cell(4, "admin_review", c, "value", v) for c, v in zip(review, (10, 1, 0, 0, 0))]
+    lost = [Cell(4, "lawsuit_direct", c, "value", v) for c, v in zip(review[:4], (2, 1, 0, 0))]
+    lost.append(Cell(4, "lawsuit_direct", "total", "missing"))
+    filled = fill_unique(broken + lost, "2021")
+    assert [c for c in filled if c.row_key == "lawsuit_direct" and c.col_key == "total"][0].status == "missing"
