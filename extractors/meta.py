@@ -76,7 +76,12 @@ def _title_match(document: Document):
 
 
 def _clean_agency(name: str) -> str | None:
-    s = _NOISE_PREFIX.sub("", name or "")
+    # breadcrumbs and site names before the title: `首页>政务公开>XX局`, `XX网|XX局`
+    s = re.split(r"[>›»|｜/\\_]", name or "")[-1]
+    # `XX办公室关于印发XX市2020年…报告的通知`: the report is XX市's
+    if "印发" in s:
+        s = s.rsplit("印发", 1)[1] or s
+    s = _NOISE_PREFIX.sub("", s)
     s = s.strip("《》“”\"'（）()【】[]、 ")
     if s.endswith("关于"):
         s = s[:-2]

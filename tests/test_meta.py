@@ -82,3 +82,9 @@ def test_title_variants():
     assert (m.agency, m.year) == ("北京市朝阳区人民政府", 2020)
     m = meta_of("某某县民政局二〇二一年度政府信息公开工作报告", "某某县民政局", "2022-01-20")
     assert (m.agency, m.year, m.published) == ("某某县民政局", 2021, "2022-01-20")
+
+
+def test_agency_without_breadcrumbs_or_cover_letter():
+    assert meta_of("首页 > 政务公开 > 兴庆区民政局2020年政府信息公开工作年度报告").agency == "兴庆区民政局"
+    m = meta_of("淮安市人民政府办公室关于印发淮安市2024年政府信息公开工作年度报告的通知")
+    assert (m.agency, m.year) == ("淮安市", 2024)
