@@ -23,7 +23,7 @@ from extractors.errors import NotAnnualReport
 from extractors.labels import (
     column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, strip_numbering,
 )
-from extractors.values import looks_like_value, parse_value
+from extractors.values import is_nil_word, looks_like_value, parse_value
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 
@@ -36,6 +36,9 @@ OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
 _LABEL_LINE_MAX = 40
 # ... and a label wrapped one or two characters a line (narrow PDF cells) takes this many lines.
 _LABEL_LINES_MAX = 12
+# `采购总金额（元）`, `本年收费金额（单位：元）`: a header that puts its amounts in 元
+_YUAN_HEADER = re.compile(r"[（(]\s*(?:单位\s*[:：]\s*)?元\s*[）)]")
+_BARE_NUMBER = re.compile(r"[\d,，.]+")
 # a sub-row number inside label text: `5.属于…`, `（四）无2.没有…` (not a decimal)
 _ROW_NUMBER = re.compile(r"(?<![\d.])\d{1,2}\.(?!\d)")
 
@@ -48,6 +51,7 @@ class Placed:
     page: int
     confidence: float | None = None
     note: str | None = None  # e.g. "filled: S3.row_total"
+    unit: str | None = None  # the unit the column's header gives (`采购总金额（元）`) for a bare number
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Header:
 
     cols: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
     leaves: list[tuple[tuple[str, float, float], str]] = field(default_factory=list)  # section 4
+    yuan: set[str] = field(default_factory=set)  # columns whose header gives amounts in 元 (not 万元)
     width: int = 0  # cells in the widest header row (text rows: tab positions)
     table: int | None = None  # the table the header rows belong to
 
@@ -248,6 +253,8 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
                 pos = _position(s)
                 if pos is not None:
                     h.cols.setdefault(k, []).append(pos)
+                if _YUAN_HEADER.search(s.text):
+                    h.yuan.add(k)
             h.width = max(h.width, len(row.cells))
             return 2
     named3 = [(s, column_of(3, norm_label(s.text))) for s in label_spans]
@@ -313,8 +320,10 @@ def _place(ob: Obs, columns: list[str], header: Header | None) -> tuple[dict[str
         return None, where + " (no header in the same table)"
     if not ob.row.grid and not any(s.x0 is not None for s in vals):
         # Plain text: tabs are positions only when the row spans the header exactly and ends
-        # with a printed cell (converters pad or trim empty cells at a row's end).
-        if len(ob.row.cells) != header.width or not ob.row.cells[-1].text.strip():
+        # with a printed cell (converters pad or trim empty cells at a row's end). A row of nil
+        # words only (`无`) risks no number, so its tab positions are taken as they stand.
+        only_words = all(is_nil_word(v.text) for v in vals)
+        if len(ob.row.cells) != header.width or not (ob.row.cells[-1].text.strip() or only_words):
             return None, where + " (text row not aligned with its header)"
     out: dict[str, Placed] = {}
     for v in vals:
@@ -393,6 +402,8 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
                 failed.setdefault(key, f"section 2/{item}: {reason}; its cells are missing")
             continue
         for col, p in result.items():
+            if ob.header is not None and col in ob.header.yuan:
+                p.unit = "元"
             placed[(2, key, col)] = p
         done.add(key)
         n += 1
@@ -600,7 +611,10 @@ def _cells(catalog, template: str, placed: dict, other_variant: bool, warnings: 
             if not any(k[0] == cc.section for k in placed):
                 missing_sections.add(cc.section)
             continue
-        status, value = parse_value(p.text, cc.value_type)
+        text = p.text
+        if p.unit and text is not None and _BARE_NUMBER.fullmatch(text.strip()):
+            text = text.strip() + p.unit  # 251000 under 采购总金额（元） is 25.1 万元
+        status, value = parse_value(text, cc.value_type)
         if status == "missing":
             warnings.append(f"{cc.section}/{cc.row_key}/{cc.col_key}: {value}")
             value = None

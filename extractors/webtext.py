@@ -344,6 +344,11 @@ class FoundRow:
     line: int
     run: Run | None
     note: str = ""
+    yuan_header: bool = False  # the header just above declares amounts in 元 (`采购总金额（元）`)
+
+
+# `采购总金额（元）`, `本年收费金额（单位：元）`: the amounts under this header are in 元, not 万元
+_YUAN_HEADER = re.compile(r"[（(]\s*(?:单位\s*[:：]\s*)?元\s*[）)]")
 
 
 def _find_rows(text: str, specs: list[RowSpec], start: int, end: int) -> tuple[list[FoundRow], int]:
@@ -366,7 +371,10 @@ def _find_rows(text: str, specs: list[RowSpec], start: int, end: int) -> tuple[l
         next_number = later[0].number if later else None
         digits, note = _value_text(text[m.end():chunk_end], next_number)
         line = text.count("\n", 0, m.start()) + 1
-        found.append(FoundRow(spec, line, Run.parse(digits) if digits else None, note))
+        before = next((m0 for s0, m0 in reversed(located[:i]) if m0), None)
+        header = text[before.end() if before else start:m.start()]
+        found.append(FoundRow(spec, line, Run.parse(digits) if digits else None, note,
+                              yuan_header=bool(_YUAN_HEADER.search(header))))
     last_end = hits[-1][1].end() if hits else start
     return found, last_end
 
@@ -599,7 +607,12 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             if key in chosen and chosen[key] is not None:
                 idx = [k for k, _ in found[key].spec.cols].index(c.col_key)
                 piece, line, note = chosen[key][idx], found[key].line, notes[key]
-        value = _num(piece, c.value_type) if piece is not None else None
+        as_read = piece
+        if (piece is not None and c.value_type == "amount_10k_yuan" and not piece.endswith("元")
+                and c.section == 2 and found[(c.section, c.row_key)].yuan_header):
+            # the header prints the unit: the bare number is in 元, converted to 万元 like `…元`
+            as_read, note = piece + "元", note + " (the header gives 元)"
+        value = _num(as_read, c.value_type) if piece is not None else None
         if value is None:
             out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=None, page=line))
         else:

@@ -177,3 +177,48 @@ def test_a_unit_between_two_cells_is_a_boundary_in_web_text() -> None:
     _, cells = _extracted("czj_2020.txt")
     assert cells[(2, "gov_procurement", "items")].value == 2
     assert cells[(2, "gov_procurement", "amount")].value == 98.4361
+
+
+def test_web_text_rows_with_two_readings_stay_missing() -> None:
+    """jtj_2020.txt (平潭 交通与建设局) prints 行政许可 `88-720` (88 -7 20 or 88 -72 0), 行政处罚 `26-260`
+    and 政府集中采购 `263042532`: several readings and no identity, so those cells are missing; the
+    rows with one reading are read (规范性文件 `335`, 行政事业性收费 `15-15`, the request table)."""
+    meta, cells = _extracted("jtj_2020.txt")
+    assert (meta.template, meta.year) == ("2019", 2020)
+    assert [cells[(2, "normative_docs", c)].value for c in ("made", "published", "total_public")] == [3, 3, 5]
+    assert [cells[(2, "admin_fees", c)].value for c in ("prev_year_count", "change")] == [15, -15]
+    assert cells[(2, "admin_licensing", "prev_year_count")].value == 88
+    for key in [(2, "admin_licensing", "change"), (2, "admin_licensing", "decisions"),
+                (2, "admin_penalty", "change"), (2, "admin_penalty", "decisions"),
+                (2, "gov_procurement", "items"), (2, "gov_procurement", "amount")]:
+        assert cells[key].status == "missing", key
+    assert cells[(3, "unavailable_not_held", "total")].value == 2
+    assert cells[(3, "total_processed", "total")].value == 2
+
+
+def test_amounts_under_a_yuan_header_are_converted(tmp_path) -> None:
+    """jtj_2020.txt's header reads `采购总金额（元）`: a bare amount under it is in 元. Where a page
+    separates the cells (`政府集中采购2 63042532`, the same page with the boundary printed), the
+    amount is 6304.2532 万元, not 63042532 万元. The same for HTML and text tables: the 2019 上海
+    report's procurement row with the header `采购总金额（元）` and `251000` printed bare is 25.1."""
+    page = (REAL / "jtj_2020.txt").read_text(encoding="utf-8").replace("政府集中采购263042532", "政府集中采购2 63042532")
+    (tmp_path / "jtj.txt").write_text(page, encoding="utf-8")
+    cells = {(c.section, c.row_key, c.col_key): c for c in extract_file(tmp_path / "jtj.txt").cells}
+    assert cells[(2, "gov_procurement", "items")].value == 2
+    assert cells[(2, "gov_procurement", "amount")].value == 6304.2532
+
+    html = (REAL / "shanghai_office_2019.html").read_text(encoding="utf-8")
+    html = html.replace("采购总金额<", "采购总金额（元）<").replace("251000元", "251000")
+    (tmp_path / "sh.html").write_text(html, encoding="utf-8")
+    cells = {(c.section, c.row_key, c.col_key): c for c in extract_file(tmp_path / "sh.html").cells}
+    assert cells[(2, "gov_procurement", "amount")].value == 25.1
+    assert cells[(2, "gov_procurement", "amount")].raw == "251000"
+
+    text = "二、主动公开政府信息情况\n第二十条第（九）项\n信息内容\t采购项目数量\t采购总金额（元）\n政府集中采购\t6\t251000\n"
+    doc = text_front_end.read(text.encode(), "inline.txt")
+    cells = {(c.section, c.row_key, c.col_key): c for c in match(doc).cells}
+    assert cells[(2, "gov_procurement", "amount")].value == 25.1
+    # a header in 万元 leaves the number as printed
+    doc = text_front_end.read(text.replace("（元）", "（万元）").encode(), "inline.txt")
+    cells = {(c.section, c.row_key, c.col_key): c for c in match(doc).cells}
+    assert cells[(2, "gov_procurement", "amount")].value == 251000
