@@ -36,6 +36,7 @@ DOCUMENTS = [
     "gaj_2021.txt",
     "gaj_2024.txt",
     "gwh_2019.txt",
+    "hzs_2019.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
