@@ -90,6 +90,9 @@ def test_002_label_split_into_two_tab_cells(extracted):
 def test_003_nil_words(extracted):
     ex = extracted["003_8faff2b7f5fbbbed"]
     assert row(ex, 2, "admin_licensing", ("prev_year_count", "change", "decisions")) == [("nil", None)] * 3
+    # `行政事业性收费\t无\t\t`: 无 under 上一年项目数量, nothing under 本年增/减
+    assert row(ex, 2, "admin_fees", ("prev_year_count", "change")) == [("nil", None), ("blank", None)]
+    assert row(ex, 2, "gov_procurement", ("items", "amount")) == [("nil", None), ("blank", None)]
     assert row(ex, 2, "other_admin_services", ("prev_year_count", "change", "decisions")) == [
         ("value", 9270), ("value", 144), ("value", 9126)]
 
