@@ -37,7 +37,10 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
         if _PAGE_NUMBER.match(stripped):
             continue
         tokens = stripped.split()
-        if all(_is_number_token(t) for t in tokens) and doc.blocks and _number_run(doc.blocks[-1]):
+        # (a line of several numbers only continues a run already two long: after a lone number
+        # that may be a bare page number, it starts its own row)
+        if all(_is_number_token(t) for t in tokens) and doc.blocks and _number_run(doc.blocks[-1]) \
+                and (len(tokens) == 1 or isinstance(doc.blocks[-1], TableRow)):
             # one number a line (narrow PDF cells, now and then two): the numbers of one row
             for token in tokens:
                 doc.blocks[-1] = _append_number(doc.blocks[-1], token, number)

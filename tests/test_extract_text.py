@@ -189,3 +189,8 @@ def test_one_number_a_line_is_gathered_into_a_row_under_its_wrapped_label(tmp_pa
     assert [ex.cell(3, "denied_state_secret", c).value for c in ("natural_person", "total")] == [6, 6]
     assert ex.cell(3, "denied_prohibited_by_law", "total").value == 0
     assert ex.cell(3, "new_requests", "total").value == 3
+
+
+def test_a_bare_page_number_does_not_join_the_next_row():
+    doc = read("（一）予以公开\n3\n0 0 0 0 0 0\n".encode("utf-8"), "p.txt")
+    assert [r.texts for r in rows(doc)] == [["0", "0", "0", "0", "0", "0"]]
