@@ -43,7 +43,7 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
                 and (len(tokens) == 1 or isinstance(doc.blocks[-1], TableRow)):
             # one number a line (narrow PDF cells, now and then two): the numbers of one row
             for token in tokens:
-                doc.blocks[-1] = _append_number(doc.blocks[-1], token, number)
+                doc.blocks[-1] = _append_number(doc.blocks[-1], token)
             continue
         cells = _table_cells(line)
         if cells is None and stripped.startswith("|"):
@@ -59,7 +59,6 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
         heading = stripped.lstrip("#").strip()
         if heading:
             doc.blocks.append(Paragraph(text=heading, page=number))
-    doc.pages = None
     return doc
 
 
@@ -70,7 +69,7 @@ def _number_run(block) -> bool:
     return isinstance(block, TableRow) and getattr(block, "_run", False)
 
 
-def _append_number(block, text: str, number: int) -> TableRow:
+def _append_number(block, text: str) -> TableRow:
     if isinstance(block, Paragraph):
         row = TableRow(cells=[Span(text=block.text.strip(), col=0)], page=block.page, table=0, grid=False)
     else:
