@@ -111,7 +111,10 @@ def _label_and_numbers(line: str) -> list[str] | None:
     label = " ".join(tokens[:n])
     if not label:
         return numbers if len(numbers) >= 2 else None
-    if len(label) > 40 or re.search(r"[，。；;：:]", label) or not re.search(r"[\u4e00-\u9fff]", label):
+    # (a comma is prose unless a template row's numbers follow: the wrapped tail of a long label,
+    # `形，不计其他情形） 447 7 0 0 0 0 454`)
+    punctuation = r"[。；;：:]" if len(numbers) >= 3 else r"[，。；;：:]"
+    if len(label) > 40 or re.search(punctuation, label) or not re.search(r"[\u4e00-\u9fff]", label):
         return None
     if re.search(r"\d$", label):
         return None  # `2020 年 12 月 31` and the like: prose, not a row
