@@ -40,6 +40,7 @@ DOCUMENTS = [
     "gaj_2022.txt",
     "shanghai_office_2025.md",
     "szfgs2024_excerpt.txt",
+    "gaj_2019.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
@@ -54,6 +55,13 @@ UNDETERMINED = {
     # the Markdown conversion dropped a column of both rows (`| 规章 | 22 | 235 |` under three
     # headers; 本年废止 printed above the table as `55（含自然失效 29 件）`): which column is gone
     # cannot be told from the row, so the four printed values stay missing
+    # '4500' (45 0 0), '63600' (636 0 0), '4300' (43 0 0), '124' (12 4): the page's HTML table
+    # prints these; the run-together text has two or more splits each
+    "gaj_2019.txt": {(2, "admin_licensing", "prev_year_count"), (2, "admin_licensing", "change"),
+                     (2, "admin_penalty", "prev_year_count"), (2, "admin_penalty", "change"),
+                     (2, "admin_penalty", "decisions"), (2, "admin_coercion", "prev_year_count"),
+                     (2, "admin_coercion", "change"), (2, "admin_fees", "prev_year_count"),
+                     (2, "admin_fees", "change")},
     "shanghai_office_2025.md": {(2, r, c) for r in ("regulations", "normative_docs") for c in ("issued", "in_force")},
 }
 
