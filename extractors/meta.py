@@ -119,7 +119,24 @@ def _signature(document: Document) -> tuple[str | None, str | None]:
             if i > 0 and len(lines[i - 1]) <= 30 and _AGENCY_SUFFIX.search(lines[i - 1]):
                 agency = lines[i - 1]
             break
+    if date is None:
+        date = _run_in_signature_date(lines[-3:])
     return agency, date
+
+
+# crawled web text runs the signature into the last sentence (`…处理费情况。 平潭综合实验区公安局2022年1月7日`):
+# a date that ends the text right after a name with an agency suffix (never `于2022年1月7日`)
+_RUN_IN_SIGNATURE = re.compile(
+    r"[\u4e00-\u9fff）)]{2,}?" + _AGENCY_SUFFIX.pattern.rstrip("$")
+    + r"((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日(?:[（(][^（）()]{0,40}[）)])?(?:附件下载)?$")
+
+
+def _run_in_signature_date(lines: list[str]) -> str | None:
+    for line in reversed(lines):
+        m = _RUN_IN_SIGNATURE.search(line)
+        if m:
+            return f"{int(m.group(2)):04d}-{int(m.group(3)):02d}-{int(m.group(4)):02d}"
+    return None
 
 
 def _published(document: Document) -> str | None:

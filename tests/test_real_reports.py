@@ -41,6 +41,8 @@ DOCUMENTS = [
     "shanghai_office_2025.md",
     "szfgs2024_excerpt.txt",
     "gaj_2019.txt",
+    "jjf_2024.txt",
+    "gyz_2025.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
@@ -255,3 +257,31 @@ def test_a_wrapped_label_whose_tail_holds_a_comma_keeps_its_numbers() -> None:
 def test_prose_with_a_comma_and_one_or_two_numbers_is_not_a_row() -> None:
     doc = text_front_end.read("全年共受理申请，办结 12\n其中，予以公开 3 4\n".encode(), "inline.txt")
     assert all(type(b).__name__ == "Paragraph" for b in doc.blocks)
+
+
+@pytest.mark.parametrize("name, published", [
+    ("jjf_2024.txt", "2025-01-27"),  # `…事项无。 平潭综合实验区经济发展局2025年1月27日`
+    ("gyz_2025.txt", "2026-01-28"),  # `… 平潭综合实验区投资促进局 2026年1月28日` (archive: 2026-04-17)
+    ("czj_2023.txt", "2024-01-29"),  # archive 发布时间 2024-01-31
+    ("hzs_2019.txt", "2020-01-02"),  # `…无平潭综合实验区行政审批局 2020年1月2日 附件下载`
+])
+def test_a_signature_run_into_the_last_sentence_dates_the_report(name: str, published: str) -> None:
+    """Crawled web text runs the signature into the text's last line; its date was missed and the
+    archive's 发布时间 (days or months later) taken instead."""
+    meta, _ = _extracted(name)
+    assert meta.published == published
+
+
+def test_a_date_inside_the_last_sentence_is_not_a_signature() -> None:
+    from extractors.meta import extract_meta
+    doc = text_front_end.read("某区2022年政府信息公开工作年度报告\n发布时间：2023-02-01\n本报告经审议于2023年1月7日\n".encode(), "inline.txt")
+    assert extract_meta(doc, "2021").published == "2023-02-01"
+
+
+def test_a_request_table_that_breaks_its_identities_is_taken_as_printed() -> None:
+    """jjf_2024.txt prints 3 new requests, 3 本机关不掌握, and a （七）总计 row of zeros: S3.balance and
+    S3.outcomes fail, so every row is taken as printed, none 'corrected'."""
+    _, cells = _extracted("jjf_2024.txt")
+    assert cells[(3, "unavailable_not_held", "total")].value == 3
+    assert cells[(3, "total_processed", "total")].value == 0
+    assert cells[(3, "new_requests", "natural_person")].value == 3
