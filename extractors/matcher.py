@@ -212,8 +212,10 @@ def _observe(document: Document) -> list[Obs]:
         # Header rows name columns; they are context, not data.
         header_section = _record_header(row, label_spans, section, item, headers) if not values else None
         if header_section is not None:
-            # a header row also tells the section where a heading is missing
-            section, pending = header_section, []
+            # a header row also tells the section where a heading is missing; in section 4 the
+            # line above a one-row table (`行政诉讼（复议后起诉）` over `结果维持 … 总计` over five
+            # numbers) still names the row below the header
+            section, pending = header_section, (pending if header_section == 4 else [])
             continue
         section = _infer_section(section, labels, values)
         header = headers.get((row.table, section, item if section == 2 else None))
@@ -534,6 +536,8 @@ def _match_section4(obs: list[Obs], placed: dict, warnings: list[str]) -> int:
     n = 0
     for ob in rows4:
         cands = row_candidates(4, ob.labels) if ob.labels else set()
+        if not ob.labels and ob.pending_label and len(ob.values) == len(REVIEW_COLUMNS):
+            cands = row_candidates(4, ob.pending_label[-1:])  # a caption line: see _observe
         if len(cands) == 1:
             key = next(iter(cands))
             if any((4, key, c) in placed for c in REVIEW_COLUMNS):

@@ -172,6 +172,11 @@ def _region_aliases() -> list[tuple[str, dict]]:
     return sorted(raw.items(), key=lambda kv: -len(kv[0]))
 
 
+# division-table entries that are no place name: a bare `县` or `市辖区` in an agency's name is the
+# tail of a name the table does not know, never one of these
+_PLACEHOLDER_DIVISIONS = {"县", "市辖区", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
 def resolve_region(agency: str | None) -> dict:
     """province/city/district/adcode of an agency name; all None where unresolved or ambiguous."""
     empty = {"province": None, "city": None, "district": None, "adcode": None}
@@ -184,6 +189,8 @@ def resolve_region(agency: str | None) -> dict:
 
     last = None
     for info in cpca.matcher.iter(agency):
+        if all(a.name in _PLACEHOLDER_DIVISIONS for a in info.attr_infos):
+            continue  # `县` of 沐阳县 (a misprint of 沭阳县) is not 重庆市's placeholder division 县
         if last is None:
             codes = {a.adcode for a in info.attr_infos}
             if len(codes) > 1:

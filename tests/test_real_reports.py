@@ -43,6 +43,7 @@ DOCUMENTS = [
     "gaj_2019.txt",
     "jjf_2024.txt",
     "gyz_2025.txt",
+    "shuyang_2025.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
@@ -285,3 +286,35 @@ def test_a_request_table_that_breaks_its_identities_is_taken_as_printed() -> Non
     assert cells[(3, "unavailable_not_held", "total")].value == 3
     assert cells[(3, "total_processed", "total")].value == 0
     assert cells[(3, "new_requests", "natural_person")].value == 3
+
+
+def test_section4_rows_as_three_captioned_tables() -> None:
+    """shuyang_2025.txt (a PDF converted to Markdown) prints section 4 as three tables of one row,
+    each under a caption line and a header `| 结果维持 | … | 总计 |`: `### 行政复议`, `### 行政诉讼（未经
+    复议直接起诉）`, `### 行政诉讼（复议后起诉）`. The header row dropped the caption, the rows were
+    unlabelled with 5 values for 15 columns, and all of section 4 was missing."""
+    _, cells = _extracted("shuyang_2025.txt")
+    got = {r: [cells[(4, r, c)].value for c in ("upheld", "corrected", "other", "pending", "total")]
+           for r in ("admin_review", "lawsuit_direct", "lawsuit_after_review")}
+    assert got == {"admin_review": [27, 10, 9, 15, 61], "lawsuit_direct": [3, 0, 0, 0, 3],
+                   "lawsuit_after_review": [8, 0, 1, 1, 10]}
+
+
+def test_an_uncaptioned_five_value_row_in_section4_stays_missing() -> None:
+    doc = text_front_end.read(
+        "四、政府信息公开行政复议、行政诉讼情况\n说明如下\n"
+        "| 结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 |\n|---|---|---|---|---|\n"
+        "| 27 | 10 | 9 | 15 | 61 |\n".encode(), "inline.md", markdown=True)
+    cells = {(c.section, c.row_key, c.col_key): c for c in match(doc).cells}
+    assert all(cells[(4, r, "total")].status == "missing"
+               for r in ("admin_review", "lawsuit_direct", "lawsuit_after_review"))
+
+
+def test_a_placeholder_division_is_no_region() -> None:
+    """shuyang_2025.txt's OCR prints 沐阳县 for 沭阳县; the division table's placeholder `县`
+    (重庆市's 500200) matched its tail and the report was placed in 重庆市."""
+    from extractors.meta import resolve_region
+    meta, _ = _extracted("shuyang_2025.txt")
+    assert (meta.province, meta.city, meta.district) == (None, None, None)
+    assert resolve_region("沭阳县人民政府")["district"] == "沭阳县"
+    assert resolve_region("重庆市城口县人民政府")["district"] == "城口县"
