@@ -44,6 +44,7 @@ DOCUMENTS = [
     "jjf_2024.txt",
     "gyz_2025.txt",
     "shuyang_2025.txt",
+    "shuyang_fgj_2023.html",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
