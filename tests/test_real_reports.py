@@ -45,6 +45,7 @@ DOCUMENTS = [
     "gyz_2025.txt",
     "shuyang_2025.txt",
     "shuyang_fgj_2023.html",
+    "jjf_2022.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
