@@ -46,6 +46,7 @@ DOCUMENTS = [
     "shuyang_2025.txt",
     "shuyang_fgj_2023.html",
     "jjf_2022.txt",
+    "gyz_2019.txt",
 ]
 
 # cells printed in the report that the run-together web text cannot place with certainty
