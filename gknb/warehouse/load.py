@@ -100,7 +100,7 @@ class _Group:
     def __init__(self):
         self.documents: list[tuple] = []
         self.reports: list[dict] = []
-        self.cells: list[tuple] = []
+        self.cells: dict[str, list] = {name: [] for name in CELL_COLUMNS}  # columns
         self.superseded: list[tuple[str, str]] = []  # (old report_id, new report_id)
 
 
@@ -141,7 +141,8 @@ def _load_group(con, items, run_id, retry_rejected: bool = False) -> list[Docume
         report, cells = rows
         group.documents.append(_document_row(doc_id, extracted, source, "loaded", report["report_id"], run_id, now))
         group.reports.append(report)
-        group.cells.extend(cells)
+        for name, column in cells.items():
+            group.cells[name].extend(column)
         loaded_sha[extracted.sha256] = report["report_id"]
         outcomes.append(DocumentOutcome(doc_id, "loaded", report_id=report["report_id"]))
     if group.reports:
@@ -237,33 +238,41 @@ def _template_items(template: str) -> dict[tuple[int, str, str], str]:
     return _ITEMS.get(template, {})
 
 
-def _report_rows(extraction: Extraction, sha256: str, doc_id: str) -> tuple[dict, list[tuple]]:
-    """The report row and its cell rows, checked against the catalog (raises LoadError)."""
+def _report_rows(extraction: Extraction, sha256: str, doc_id: str) -> tuple[dict, dict[str, list]]:
+    """The report row and its cells as columns (CELL_COLUMNS → values), checked against the
+    catalog (raises LoadError)."""
     meta = extraction.meta
     if meta.template not in ("2019", "2021"):
         raise LoadError(f"no template detected (got {meta.template!r})")
     rid = report_id_for(sha256)
     items = _template_items(meta.template)
-    seen: set[tuple[int, str, str]] = set()
-    cells = []
-    for c in extraction.cells:
-        key = (c.section, c.row_key, c.col_key)
-        item = items.get(key)
-        if item is None:
-            raise LoadError(f"cell {c.section}/{c.row_key}/{c.col_key} is not a cell of the {meta.template} template")
-        if key in seen:
-            raise LoadError(f"cell {c.section}/{c.row_key}/{c.col_key} reported twice")
-        seen.add(key)
-        value = c.value
-        if value is not None:
-            value = repr(value) if isinstance(value, float) else str(value)
-        cells.append((rid, c.section, item, c.row_key, c.col_key, c.status, value, c.raw, c.page, c.confidence))
+    cells = extraction.cells
+    keys = [(c.section, c.row_key, c.col_key) for c in cells]
+    item_column = [items.get(key) for key in keys]
+    if None in item_column or len(set(keys)) != len(keys):
+        _reject_cell(keys, items, meta.template)
     if not cells:
         raise LoadError("the extraction holds no cells")
-    if all(c.status == "missing" for c in extraction.cells):
+    statuses = [c.status for c in cells]
+    missing = statuses.count("missing")
+    if missing == len(statuses):
         # Nothing of the tables was read: a page that mentions annual reports, not a report.
         raise LoadError("no cell of the template was found in the document (every cell missing)",
                         kind="not_a_report")
+    columns = {
+        "report_id": [rid] * len(cells),
+        "section": [k[0] for k in keys],
+        "item": item_column,
+        "row_key": [k[1] for k in keys],
+        "col_key": [k[2] for k in keys],
+        "status": statuses,
+        # Exact decimal text for DuckDB's DECIMAL cast (repr keeps every digit of a float).
+        "value": [None if v is None else repr(v) if isinstance(v, float) else str(v)
+                  for v in (c.value for c in cells)],
+        "raw": [c.raw for c in cells],
+        "page": [c.page for c in cells],
+        "confidence": [c.confidence for c in cells],
+    }
     warnings = list(meta.warnings or [])
     report = {
         "report_id": rid,
@@ -282,9 +291,21 @@ def _report_rows(extraction: Extraction, sha256: str, doc_id: str) -> tuple[dict
         "document_id": doc_id,
         "narrative_requests": meta.narrative_requests,
         "warnings": warnings,
-        "cells_missing": sum(1 for c in extraction.cells if c.status == "missing"),
+        "cells_missing": missing,
     }
-    return report, cells
+    return report, columns
+
+
+def _reject_cell(keys: list[tuple[int, str, str]], items: dict, template: str) -> None:
+    """Raise LoadError for the first cell (in report order) outside the template or given twice."""
+    seen: set[tuple[int, str, str]] = set()
+    for key in keys:
+        section, row_key, col_key = key
+        if key not in items:
+            raise LoadError(f"cell {section}/{row_key}/{col_key} is not a cell of the {template} template")
+        if key in seen:
+            raise LoadError(f"cell {section}/{row_key}/{col_key} reported twice")
+        seen.add(key)
 
 
 def _write(con, group: _Group) -> None:
@@ -304,12 +325,11 @@ def _write(con, group: _Group) -> None:
                  "load_seq": pa.int64(), "loaded_at": pa.timestamp("us")}
         _insert(con, "reports", REPORT_COLUMNS, pa.table({
             n: pa.array([r[n] for r in group.reports], types.get(n, pa.string())) for n in REPORT_COLUMNS}))
-    if group.cells:
-        cols = list(zip(*group.cells))
+    if group.cells["report_id"]:
         types = [pa.string(), pa.int32(), pa.string(), pa.string(), pa.string(), pa.string(), pa.string(),
                  pa.string(), pa.int32(), pa.float64()]
         _insert(con, "cells", CELL_COLUMNS,
-                pa.table({n: pa.array(c, t) for n, c, t in zip(CELL_COLUMNS, cols, types)}),
+                pa.table({n: pa.array(group.cells[n], t) for n, t in zip(CELL_COLUMNS, types)}),
                 casts={"value": "CAST(value AS DECIMAL(18,6))"})
 
 
