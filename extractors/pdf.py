@@ -35,6 +35,7 @@ from extractors.pdf_grid import (
     continue_grid,
     dedupe_chars,
     fill_grid,
+    find_tables,
     full_width_text,
     grid_from_cells,
     is_narrative,
@@ -356,6 +357,67 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: 
     return out, cid_pages
 
 
+def _quick_chars(page) -> None:
+    """Make `page` turn pdfminer's characters into pdfplumber's dicts without the generic path.
+
+    pdfplumber's `Page.process_object` resolves every attribute of every object recursively
+    (`resolve_all`), which costs a quarter of a text-heavy page's parse; a character's attributes
+    are plain numbers, strings and tuples of them, so the same dict is built directly (same keys,
+    same order, same values). Anything else (rects, lines, curves, images, a character with an
+    unusual attribute) still goes through pdfplumber's own method.
+    """
+    from pdfminer.layout import LTChar
+    from pdfplumber.page import ALL_ATTRS
+    from pdfplumber.utils.pdfinternals import resolve_and_decode
+
+    original = page.process_object
+    if page.pdf.unicode_norm is not None:
+        return
+    page_number = page.page_number
+    mb_x0, mb_top = page.mediabox[:2]
+    height = page.height
+    doctop = page.initial_doctop
+    plain = (float, int, str, bool, type(None))
+    names: dict[str, object] = {}
+
+    def process_object(obj):
+        if obj.__class__ is not LTChar:
+            return original(obj)
+        attr = {}
+        for k, v in obj.__dict__.items():
+            if k in ALL_ATTRS:
+                if v.__class__ in plain or (v.__class__ is tuple and all(x.__class__ in plain for x in v)):
+                    attr[k] = v
+                else:
+                    return original(obj)
+        if attr.get("fontname").__class__ is not str:
+            return original(obj)
+        attr["object_type"] = "char"
+        attr["page_number"] = page_number
+        for cs in ("ncs", "scs"):
+            if hasattr(obj, cs):
+                name = getattr(obj, cs).name
+                if name.__class__ is not str:
+                    return original(obj)
+                if name not in names:
+                    names[name] = resolve_and_decode(name)
+                attr[cs] = names[name]
+        attr["text"] = obj.get_text()
+        gs = obj.graphicstate
+        attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
+        attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
+        if "y0" in attr:
+            attr["top"] = (height - attr["y1"]) + mb_top
+            attr["bottom"] = (height - attr["y0"]) + mb_top
+            attr["doctop"] = doctop + attr["top"]
+        if "x0" in attr and mb_x0 != 0:
+            attr["x0"] = attr["x0"] + mb_x0
+            attr["x1"] = attr["x1"] + mb_x0
+        return attr
+
+    page.process_object = process_object
+
+
 @dataclass
 class _TableState:
     """What a page needs to know about the one before it."""
@@ -366,12 +428,13 @@ class _TableState:
 
 def _parse_page(page, state: _TableState) -> _PageBlocks | None:
     number = page.page_number
+    _quick_chars(page)
     # Fake bold prints each character twice, a hair apart: keep one (pdfplumber's
     # `page.dedupe_chars()` does the same, ten times slower).
     chars = dedupe_chars(page.chars)
     unmapped = [c for c in chars if c["text"].startswith("(cid:")]
     grids = []
-    tables = page.find_tables()
+    tables = find_tables(page)
     edges = page.edges if tables else []
     for table in tables:
         grid = grid_from_cells(number, list(table.cells))
