@@ -130,6 +130,8 @@ def test_unreachable_robots_txt_means_nothing_is_fetched(site, tmp_path):
     result = crawl([site.start_url], None, tmp_path / "raw", retries=0, **FAST)
     assert result.documents == []
     assert {f.error_kind for f in result.fetches} == {"robots"}
+    # The operator is told the host failed, not that its robots.txt forbids the column.
+    assert all("robots.txt unreachable (HTTP 500)" in f.error for f in result.fetches)
     assert site.paths() == ["/robots.txt"]
 
 

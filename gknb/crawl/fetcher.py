@@ -65,6 +65,9 @@ class Fetcher:
             raise OutsideAllowList(f"{url}: host {parts.hostname!r} is not in the allow-list of {site.name}")
         if site.obey_robots:
             if not self.robots.allowed(url, site):
+                why = self.robots.unreachable(url)
+                if why:
+                    raise RobotsDisallowed(f"{url}: robots.txt unreachable ({why}); nothing on the host is fetched (RFC 9309)")
                 raise RobotsDisallowed(f"{url}: forbidden by robots.txt")
 
     def get(self, url: str, site: Site, prior: PriorFetch | None = None) -> Response:
