@@ -8,6 +8,7 @@ superset of GBK and GB2312), and only then charset-normalizer's guess.
 from __future__ import annotations
 
 import codecs
+import re
 
 from extractors.errors import UnreadableDocument
 
@@ -19,8 +20,26 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-# Declared names that mean "some Chinese legacy charset": GB18030 decodes all of them.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn", "hz-gb-2312"}
+# Declared names that mean "some Chinese legacy charset": GB18030 decodes all of them (pages
+# labelled GB2312 often hold GBK characters). Not HZ-GB-2312: a 7-bit encoding (~{...~}) that
+# GB18030 would read as ASCII punctuation; Python's `hz` codec decodes it.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "ms936", "euc-cn", "gb_2312-80"}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
+
+
+def normalise_charset(name: str | None) -> str | None:
+    """A declared charset name as the codec to try first: lower case; the GB family → gb18030."""
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    return "gb18030" if name in _GB_FAMILY else name or None
+
+
+def charset_in_markup(data: bytes) -> str | None:
+    """The charset a page declares in its own bytes (meta tag, else XML declaration), normalised."""
+    m = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.search(data[:200])
+    return normalise_charset(m.group(1).decode("ascii", "replace")) if m else None
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:
@@ -44,9 +63,9 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
 
 def _candidates(declared: str | None) -> list[str]:
     out: list[str] = []
-    if declared:
-        name = declared.strip().strip("\"'").lower()
-        out.append("gb18030" if name in _GB_FAMILY else name)
+    name = normalise_charset(declared)
+    if name:
+        out.append(name)
     for codec in ("utf-8", "gb18030"):
         if codec not in out:
             out.append(codec)

@@ -30,23 +30,15 @@ _BLOCK_TAGS = frozenset(
     "tfoot table hr body html".split()
 )
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
-_GB_FAMILY = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb18030", "cp936", "euc-cn", "hz-gb-2312"}
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _WS = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 
 
 def declared_charset(data: bytes) -> str | None:
     """The charset the page declares (meta tag, else XML declaration), normalised; GB2312/GBK → gb18030."""
-    m = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.search(data[:200])
-    if not m:
-        return None
-    name = m.group(1).decode("ascii", "replace").strip().lower()
-    if name in _GB_FAMILY:
-        return "gb18030"
-    return name
+    from extractors.encoding import charset_in_markup
+
+    return charset_in_markup(data)
 
 
 def read(data: bytes, source: str) -> Document:

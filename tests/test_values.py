@@ -77,3 +77,22 @@ def test_decode_bom_and_declared_charset():
     assert decode_text(text.encode("gbk"), declared="GB2312") == text
     # a wrong declaration falls back to what decodes
     assert decode_text(text.encode("utf-8"), declared="bogus-charset") == text
+
+
+def test_declared_hz_is_decoded_as_hz_not_read_as_ascii():
+    # HZ-GB-2312 is 7-bit (~{...~}): decoded as GB18030 it "succeeds" as ASCII punctuation.
+    text = "政府信息公开"
+    assert decode_text(text.encode("hz"), declared="HZ-GB-2312") == text
+
+
+def test_the_html_front_end_and_the_crawler_read_a_declaration_alike():
+    from extractors.encoding import charset_in_markup
+    from extractors.html import declared_charset
+    from gknb.crawl.links import decode_page
+
+    text = "兴庆区民政局政府信息公开工作年度报告"
+    for name in ("GB2312", "GB_2312-80", "gbk", "HZ-GB-2312", "utf-8"):
+        page = f'<html><head><meta charset="{name}"></head><body>{text}</body></html>'
+        data = page.encode("hz" if name.startswith("HZ") else "gb18030" if name != "utf-8" else "utf-8")
+        assert declared_charset(data) == charset_in_markup(data)
+        assert text in decode_page(data, None), name

@@ -8,7 +8,6 @@ from urllib.parse import urldefrag, urljoin
 
 from gknb.crawl.types import LinkPatterns
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 # TRS/WCM column pages write their pager in JavaScript: createPageHTML(pages, current, "index", "html")
 # → index.html, index_1.html … index_{pages-1}.html.
 _TRS_PAGER = re.compile(r"""createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*["']([\w\-]+)["']\s*,\s*["'](\w+)["']""")
@@ -30,8 +29,9 @@ def declared_charset(content_type: str | None, body: bytes) -> str | None:
         match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.IGNORECASE)
         if match:
             return match.group(1)
-    match = _META_CHARSET.search(body[:4096])
-    return match.group(1).decode("ascii") if match else None
+    from extractors.encoding import charset_in_markup
+
+    return charset_in_markup(body)
 
 
 def decode_page(body: bytes, content_type: str | None) -> str:
