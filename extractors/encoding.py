@@ -42,8 +42,9 @@ def charset_in_markup(data: bytes) -> str | None:
     return normalise_charset(m.group(1).decode("ascii", "replace")) if m else None
 
 
-def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode `data`; `declared` is a charset named by the source (HTTP header or <meta>)."""
+def decode_text(data: bytes, declared: str | None = None, source: str | None = None) -> str:
+    """Decode `data`; `declared` is a charset named by the source (HTTP header or <meta>);
+    `source` names the document in the error, which is all a user sees of a batch."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
@@ -58,7 +59,8 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     guessed = _guess(data)
     if guessed is not None:
         return guessed
-    raise UnreadableDocument("cannot decode the text (not UTF-8, GB18030 or a detectable charset)")
+    where = f"{source}: " if source else ""
+    raise UnreadableDocument(f"{where}cannot decode the text (not UTF-8, GB18030 or a detectable charset)")
 
 
 def _candidates(declared: str | None) -> list[str]:

@@ -44,7 +44,7 @@ def declared_charset(data: bytes) -> str | None:
 def read(data: bytes, source: str) -> Document:
     from extractors.encoding import decode_text
 
-    text = decode_text(data, declared_charset(data))
+    text = decode_text(data, declared_charset(data), source=source)
     return read_text(text, source)
 
 

@@ -26,7 +26,7 @@ _SPACED = re.compile(r"\s{2,}|\u3000+")
 
 
 def read(data: bytes, source: str, markdown: bool = False) -> Document:
-    text = decode_text(data)
+    text = decode_text(data, source=source)
     doc = Document(source=source, format="markdown" if markdown else "text")
     table = 0
     in_table = False

@@ -489,7 +489,7 @@ def read(data: bytes, source: str) -> Document:
     """The page as paragraphs (for the metadata): one per line, the crawler's header lines included."""
     from extractors.encoding import decode_text
 
-    text = decode_text(data)
+    text = decode_text(data, source=source)
     doc = Document(source=source, format="webtext")
     for i, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -503,7 +503,7 @@ def read(data: bytes, source: str) -> Document:
 def extract(data: bytes, source: str) -> Extraction:
     from extractors.encoding import decode_text
 
-    text = decode_text(data)
+    text = decode_text(data, source=source)
     body_at = text.find("正文")
     body_at = body_at if body_at >= 0 else 0
     template = detect_template(text[body_at:])

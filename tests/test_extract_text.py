@@ -194,3 +194,16 @@ def test_one_number_a_line_is_gathered_into_a_row_under_its_wrapped_label(tmp_pa
 def test_a_bare_page_number_does_not_join_the_next_row():
     doc = read("（一）予以公开\n3\n0 0 0 0 0 0\n".encode("utf-8"), "p.txt")
     assert [r.texts for r in rows(doc)] == [["0", "0", "0", "0", "0", "0"]]
+
+
+def test_undecodable_bytes_are_one_line_naming_the_file(tmp_path):
+    import random
+
+    from extractors import UnreadableDocument, extract_file
+
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(random.Random(7).randbytes(3000))
+    with pytest.raises(UnreadableDocument) as err:
+        extract_file(noise)
+    # In `gknb extract` and a batch's rejected rows the message is all there is: it names the file.
+    assert str(err.value) == f"{noise}: cannot decode the text (not UTF-8, GB18030 or a detectable charset)"
