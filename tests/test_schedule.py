@@ -121,3 +121,18 @@ def test_serve_registers_the_nightly_cron_and_runs_a_triggered_run(prefect_serve
     con.close()
     assert (out / "dashboard" / "index.html").exists()
     assert "/gknb/files/huaian_2024.pdf" in site.paths(200)
+
+
+@pytest.mark.parametrize("args, message", [
+    # The bundled site list enables no site: a deployment of it would fail every night.
+    ([], "no enabled site; give start URLs or enable a site"),
+    (["--url", "ftp://127.0.0.1/gknb/"], "not an http(s) URL"),
+])
+def test_serve_refuses_what_its_nightly_runs_could_not_crawl(tmp_path, args, message):
+    # Refused before Prefect is asked anything: nothing listens on this API URL.
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{_free_port()}/api",
+           "PREFECT_HOME": str(tmp_path / "prefect")}
+    done = subprocess.run([str(BIN / "gknb"), "serve", "--db", str(tmp_path / "w.duckdb"), *args],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr

@@ -45,6 +45,22 @@ def crawl(
     typer.echo(f"{target}: {run.summary()}")
 
 
+def _check_sites(command: str, urls: List[str] | None, sites: Optional[Path]) -> None:
+    """A bad site list, a malformed URL or nothing to crawl is one line now, before any Prefect
+    start-up - not a flow run that fails later (for `serve`, every night at 02:00)."""
+    if urls and sites:
+        typer.echo(f"gknb {command}: give start URLs or --sites, not both", err=True)
+        raise typer.Exit(2)
+    from gknb.crawl import CrawlError
+    from gknb.crawl.sites import resolve_sites
+
+    try:
+        resolve_sites(list(urls or []), sites)
+    except CrawlError as exc:
+        typer.echo(f"gknb {command}: {exc}", err=True)
+        raise typer.Exit(2)
+
+
 def nightly(
     urls: List[str] = typer.Argument(None, help="Start URLs to crawl instead of the site list."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
@@ -58,17 +74,7 @@ def nightly(
 
     Without PREFECT_API_URL it runs on a temporary local Prefect server with its own PREFECT_HOME.
     """
-    if urls and sites:
-        typer.echo("gknb nightly: give start URLs or --sites, not both", err=True)
-        raise typer.Exit(2)
-    from gknb.crawl import CrawlError
-    from gknb.crawl.sites import resolve_sites
-
-    try:  # a bad site list is one line, before any Prefect start-up
-        resolve_sites(list(urls or []), sites)
-    except CrawlError as exc:
-        typer.echo(f"gknb nightly: {exc}", err=True)
-        raise typer.Exit(2)
+    _check_sites("nightly", urls, sites)
     from flows.settings import prepare_prefect_environment
 
     prepare_prefect_environment()
@@ -105,6 +111,7 @@ def serve(
         typer.echo("gknb serve: set PREFECT_API_URL to a running Prefect server "
                    "(prefect server start --host 127.0.0.1; PREFECT_API_URL=http://127.0.0.1:4200/api)", err=True)
         raise typer.Exit(2)
+    _check_sites("serve", url, sites)
     from flows.deploy import serve_nightly
     from gknb.paths import default_warehouse
 
