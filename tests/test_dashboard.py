@@ -240,6 +240,17 @@ def test_dashboard_of_the_samples_shows_their_findings_in_chromium(tmp_path):
         assert "S4.row_total" in by_agency["洪泽区人民政府"]
         assert "completeness" in by_agency["兴庆区民政局"]
         assert "淮安市人民政府" not in by_agency
+        # The identity broken, the values on both sides and the page of the source, linked there:
+        # 行政复议 printed 10 1 0 0 with 总计 0.
+        rows = page.evaluate("""Array.from(document.querySelectorAll('#failing tr.finding[data-check="S4.row_total"]'))
+            .map(r => [r.closest('.report').querySelector('h3').textContent]
+                .concat(Array.from(r.cells).map(c => c.textContent.trim()),
+                        [r.cells[5].querySelector('a') ? r.cells[5].querySelector('a').getAttribute('href') : null]))""")
+        review = [r[1:] for r in rows if r[0].startswith("洪泽区人民政府") and "行政复议" in r[3]]
+        assert len(review) == 1, rows
+        severity, check, cell, expected, printed, where, message, href = review[0]
+        assert (severity, check, expected, printed, where) == ("error", "S4.row_total", "11", "0", "p. 4")
+        assert href.endswith("hongze_2023.pdf#page=4") and "11" in message and "0" in message
         assert page.evaluate("document.querySelectorAll('#pass-rates .heat-cell').length") >= 8
 
 
