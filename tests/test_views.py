@@ -79,6 +79,12 @@ def test_disclosure_rollup_lines_up_2019_and_2021(con):
     assert by_year[2020]["new_this_year"] is True and by_year[2021]["new_this_year"] is True
     assert by_year[2020]["total_public"] is False and "total_public" not in by_year[2021]
     assert "in_force" in by_year[2022]
+    # One measure across the templates, with its values: 2019 处理决定数量 and 2021 本年处理决定数量
+    # are both `decisions`; the 2019-2020 web texts lose section 2's cell boundaries (NULL, not 0).
+    decisions = dict(con.execute(
+        "SELECT year, value FROM rollup_disclosure_district_year "
+        "WHERE district = '平潭县' AND row_key = 'admin_licensing' AND measure = 'decisions'").fetchall())
+    assert decisions == {2019: None, 2020: None, 2021: 2293, 2022: 10690}
 
 
 def test_coverage_and_year_over_year(con):
