@@ -48,6 +48,7 @@ def _lines(document: Document) -> list[str]:
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 
 
+@lru_cache(maxsize=65536)  # pure; extract_meta reads the same lines several times
 def _squash(text: str) -> str:
     s = unicodedata.normalize("NFKC", text or "")
     s = re.sub(r"\s+", "", s)

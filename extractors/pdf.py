@@ -186,18 +186,52 @@ def _has_no_pages(data: bytes) -> bool:
 
 def _image_share(page, kind: int) -> float:
     """The share of the page that images cover (overlaps counted twice; capped at 1)."""
+    from ctypes import c_float
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
     width, height = page.get_width(), page.get_height()
     area = 0.0
-    for obj in page.get_objects(filter=(kind,), max_depth=2):
-        left, bottom, right, top = obj.get_bounds()
-        area += max(0.0, right - left) * max(0.0, top - bottom)
+    left, bottom, right, top = c_float(), c_float(), c_float(), c_float()
+    for obj in _raw_objects(page, kind):
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            raise pdfium.PdfiumError("Failed to locate pageobject.")
+        area += max(0.0, right.value - left.value) * max(0.0, top.value - bottom.value)
     return min(1.0, area / (width * height)) if width and height else 0.0
 
 
 def _has_objects(page, kind: int) -> bool:
-    for _ in page.get_objects(filter=(kind,), max_depth=2):
+    for _ in _raw_objects(page, kind):
         return True
     return False
+
+
+def _raw_objects(page, kind: int, max_depth: int = 2):
+    """The page's objects of one kind, form XObjects entered up to `max_depth` levels: what
+    `page.get_objects(filter=(kind,), max_depth=...)` yields, as raw handles. A page of text has
+    thousands of objects; the helper builds a Python object for each, which costs more than
+    reading the page's text."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    def walk(count, get, parent, level):
+        n = count(parent)
+        if n < 0:
+            raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+        for i in range(n):
+            obj = get(parent, i)
+            if not obj:
+                raise pdfium.PdfiumError("Failed to get pageobject.")
+            obj_type = pdfium_c.FPDFPageObj_GetType(obj)
+            if obj_type == pdfium_c.FPDF_PAGEOBJ_UNKNOWN:
+                raise pdfium.PdfiumError("Failed to determine pageobject type.")
+            if obj_type == kind:
+                yield obj
+            if obj_type == pdfium_c.FPDF_PAGEOBJ_FORM and level < max_depth - 1:
+                yield from walk(pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, obj, level + 1)
+
+    return walk(pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, page.raw, 0)
 
 
 # Where the characters of a Chinese report's text live: ASCII, Latin-1 punctuation, Greek and
@@ -258,8 +292,13 @@ def find_table_pages(pages: list[PageText]) -> list[int]:
         if not p.readable:
             continue
         flat = re.sub(r"\s+", "", p.text)
-        if sum(1 for f in fragments if f in flat) >= TABLE_PAGE_MIN_LABELS:
-            marked.append(p.number)
+        hits = 0
+        for f in fragments:  # stop at the second label found: a table page holds dozens
+            if f in flat:
+                hits += 1
+                if hits >= TABLE_PAGE_MIN_LABELS:
+                    marked.append(p.number)
+                    break
     if not marked:
         return []
     readable = {p.number for p in pages if p.readable}
@@ -358,16 +397,18 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: 
 
 
 def _quick_chars(page) -> None:
-    """Make `page` turn pdfminer's characters into pdfplumber's dicts without the generic path.
+    """Make `page` turn pdfminer's characters and paths into pdfplumber's dicts without the
+    generic path.
 
     pdfplumber's `Page.process_object` resolves every attribute of every object recursively
-    (`resolve_all`), which costs a quarter of a text-heavy page's parse; a character's attributes
-    are plain numbers, strings and tuples of them, so the same dict is built directly (same keys,
-    same order, same values). Anything else (rects, lines, curves, images, a character with an
-    unusual attribute) still goes through pdfplumber's own method.
+    (`resolve_all`), which costs a quarter of a text-heavy page's parse. A character's or a ruling
+    line's attributes are plain numbers, strings and tuples of them, so the same dict is built
+    directly (same keys, same order, same values). Anything else (images, figures, an object with
+    an unusual attribute: a pattern colour, a byte-string font name) goes through pdfplumber's own
+    method.
     """
-    from pdfminer.layout import LTChar
-    from pdfplumber.page import ALL_ATTRS
+    from pdfminer.layout import LTChar, LTCurve, LTLine, LTRect
+    from pdfplumber.page import ALL_ATTRS, lt_pat
     from pdfplumber.utils.pdfinternals import resolve_and_decode
 
     original = page.process_object
@@ -377,20 +418,43 @@ def _quick_chars(page) -> None:
     mb_x0, mb_top = page.mediabox[:2]
     height = page.height
     doctop = page.initial_doctop
-    plain = (float, int, str, bool, type(None))
+    plain = frozenset((float, int, str, bool, type(None)))
     names: dict[str, object] = {}
+    layouts: dict[tuple, list[str]] = {}  # an object's attribute names -> those pdfplumber keeps
+    kinds = {cls: re.sub(lt_pat, "", cls.__name__).lower() for cls in (LTRect, LTLine, LTCurve)}
 
-    def process_object(obj):
-        if obj.__class__ is not LTChar:
-            return original(obj)
-        attr = {}
-        for k, v in obj.__dict__.items():
-            if k in ALL_ATTRS:
-                if v.__class__ in plain or (v.__class__ is tuple and all(x.__class__ in plain for x in v)):
-                    attr[k] = v
-                else:
-                    return original(obj)
-        if attr.get("fontname").__class__ is not str:
+    def plain_attrs(obj, points: str | None = None) -> dict | None:
+        """The attributes pdfplumber keeps, when all are plain values (`points`: the name of a
+        list of (x, y) tuples, checked by the caller)."""
+        d = obj.__dict__
+        layout = tuple(d)
+        keys = layouts.get(layout)
+        if keys is None:
+            keys = layouts[layout] = [k for k in layout if k in ALL_ATTRS]
+        attr = {k: d[k] for k in keys}
+        for k, v in attr.items():
+            cls = v.__class__
+            if cls not in plain and k != points:
+                if cls is not tuple or not plain.issuperset(map(type, v)):
+                    return None
+        return attr
+
+    def place(attr: dict) -> dict:
+        if "y0" in attr:
+            attr["top"] = (height - attr["y1"]) + mb_top
+            attr["bottom"] = (height - attr["y0"]) + mb_top
+            attr["doctop"] = doctop + attr["top"]
+        if "x0" in attr and mb_x0 != 0:
+            attr["x0"] = attr["x0"] + mb_x0
+            attr["x1"] = attr["x1"] + mb_x0
+        return attr
+
+    def point2coord(pt):
+        return (mb_x0 + pt[0], mb_top + height - pt[1])
+
+    def process_char(obj):
+        attr = plain_attrs(obj)
+        if attr is None or attr.get("fontname").__class__ is not str:
             return original(obj)
         attr["object_type"] = "char"
         attr["page_number"] = page_number
@@ -406,14 +470,32 @@ def _quick_chars(page) -> None:
         gs = obj.graphicstate
         attr["stroking_color"] = gs.scolor if isinstance(gs.scolor, tuple) else (gs.scolor,)
         attr["non_stroking_color"] = gs.ncolor if isinstance(gs.ncolor, tuple) else (gs.ncolor,)
-        if "y0" in attr:
-            attr["top"] = (height - attr["y1"]) + mb_top
-            attr["bottom"] = (height - attr["y0"]) + mb_top
-            attr["doctop"] = doctop + attr["top"]
-        if "x0" in attr and mb_x0 != 0:
-            attr["x0"] = attr["x0"] + mb_x0
-            attr["x1"] = attr["x1"] + mb_x0
-        return attr
+        return place(attr)
+
+    def process_path(obj, kind: str):
+        pts = obj.__dict__.get("pts")
+        if pts.__class__ is not list or hasattr(obj, "ncs") or hasattr(obj, "scs"):
+            return original(obj)
+        for pt in pts:
+            if pt.__class__ is not tuple or not plain.issuperset(map(type, pt)):
+                return original(obj)
+        attr = plain_attrs(obj, points="pts")
+        if attr is None:
+            return original(obj)
+        attr["object_type"] = kind
+        attr["page_number"] = page_number
+        attr["pts"] = list(map(point2coord, attr["pts"]))
+        attr["path"] = [(cmd, *map(point2coord, points)) for cmd, *points in obj.original_path]
+        attr["dash"] = obj.dashing_style
+        return place(attr)
+
+    def process_object(obj):
+        cls = obj.__class__
+        if cls is LTChar:
+            return process_char(obj)
+        if cls in kinds:
+            return process_path(obj, kinds[cls])
+        return original(obj)
 
     page.process_object = process_object
 

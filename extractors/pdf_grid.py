@@ -67,12 +67,18 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
         if not text.strip():
             continue
         key = (text, round(ch.get("size") or 0, 1))
-        x, y = ch["x0"], ch["top"]
-        near = buckets.setdefault(key, [])
-        if any(abs(o["x0"] - x) <= tolerance and abs(o["top"] - y) <= tolerance for o in near):
+        near = buckets.get(key)
+        if near is None:  # the first of its glyph and size: nothing to compare with
+            buckets[key] = [(ch["x0"], ch["top"])]
+            kept.append(ch)
             continue
-        near.append(ch)
-        kept.append(ch)
+        x, y = ch["x0"], ch["top"]
+        for ox, oy in near:  # a loop, not any(): this runs for every character of the page
+            if abs(ox - x) <= tolerance and abs(oy - y) <= tolerance:
+                break
+        else:
+            near.append((x, y))
+            kept.append(ch)
     return kept
 
 
@@ -312,19 +318,24 @@ def fill_grid(grid: Grid, chars: list[dict]) -> list[dict]:
     one-slot cell of its own, so no printed text is lost.
     """
     outside = []
+    # The grid's bounds hoisted out of the loop (`grid.contains`, `ncols`, `nrows`): this runs
+    # for every character of the page.
+    xs, ys, slots = grid.xs, grid.ys, grid.slots
+    left, right, top, bottom = xs[0] - 1, xs[-1] + 1, ys[0] - 1, ys[-1] + 1
+    last_col, last_row = grid.ncols - 1, grid.nrows - 1
     for ch in chars:
         cx = (ch["x0"] + ch["x1"]) / 2
         cy = (ch["top"] + ch["bottom"]) / 2
-        if not grid.contains(cx, cy):
+        if not (left <= cx <= right and top <= cy <= bottom):
             outside.append(ch)
             continue
-        c = min(max(bisect_right(grid.xs, cx) - 1, 0), grid.ncols - 1)
-        r = min(max(bisect_right(grid.ys, cy) - 1, 0), grid.nrows - 1)
-        cell = grid.slots.get((r, c))
+        c = min(max(bisect_right(xs, cx) - 1, 0), last_col)
+        r = min(max(bisect_right(ys, cy) - 1, 0), last_row)
+        cell = slots.get((r, c))
         if cell is None:
-            cell = GridCell(r, r + 1, c, c + 1, grid.xs[c], grid.ys[r], grid.xs[c + 1], grid.ys[r + 1])
+            cell = GridCell(r, r + 1, c, c + 1, xs[c], ys[r], xs[c + 1], ys[r + 1])
             grid.cells.append(cell)
-            grid.slots[(r, c)] = cell
+            slots[(r, c)] = cell
         cell.chars.append(ch)
     texts = []
     for cell in grid.cells:
@@ -809,15 +820,19 @@ def intersections_to_cells(intersections: dict) -> list[tuple]:
         return False
 
     points = sorted(intersections.keys())
-    same_x: dict = {}
-    same_y: dict = {}
-    for i, p in enumerate(points):
-        same_x.setdefault(p[0], []).append(i)
-        same_y.setdefault(p[1], []).append(i)
+    same_x: dict = {}  # x -> the points with that x, in sorted order (so by y)
+    same_y: dict = {}  # y -> the points with that y, in sorted order (so by x)
+    place = []  # each point's position in its two lists
+    for p in points:
+        column, row = same_x.setdefault(p[0], []), same_y.setdefault(p[1], [])
+        place.append((len(column), len(row)))
+        column.append(p)
+        row.append(p)
     cells = []
     for i, pt in enumerate(points):
-        below = [points[j] for j in same_x[pt[0]] if j > i]
-        right = [points[j] for j in same_y[pt[1]] if j > i]
+        in_column, in_row = place[i]
+        below = same_x[pt[0]][in_column + 1:]  # the later points directly below
+        right = same_y[pt[1]][in_row + 1:]  # and directly to the right
         cell = None
         for below_pt in below:
             if not edge_connects(pt, below_pt):

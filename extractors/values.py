@@ -41,6 +41,7 @@ def is_nil_word(text: str) -> bool:
 _TWO_NUMBERS = re.compile(r"\d\s+[-−–]?\d")
 
 
+@lru_cache(maxsize=65536)  # pure; a table repeats the same few cell texts ("0", "无") hundreds of times
 def parse_value(text: str | None, value_type: str) -> tuple[str, object]:
     """(status, value): value is the number for `value`, None for blank/nil, the reason for missing."""
     s = clean(text or "")
