@@ -192,3 +192,17 @@ def test_report_page_download_links_and_layout_tables():
     report = (Path(__file__).resolve().parents[1] / "data/samples/html/city_2025_rowspan.html").read_text(encoding="utf-8")
     links = read_links(report, "http://127.0.0.1/gknb/t2.html", target.patterns, list_page=False)
     assert links.has_report_table
+
+
+def test_a_crawled_file_that_kills_its_worker_is_rejected_and_the_rest_load(tmp_path):
+    from gknb.crawl.load import extract_all
+    from warehouse_helpers import extract_or_crash
+
+    samples = Path(__file__).resolve().parents[1] / "data" / "samples"
+    crash = tmp_path / "crash.pdf"
+    crash.write_bytes(b"%PDF-1.4 whatever")
+    files = [samples / "html" / "city_2025_rowspan.html", crash, samples / "seeds" / "004_f91fd63a8d753a03.txt"]
+    got = extract_all([str(f) for f in files], 2, extract=extract_or_crash)
+    assert [Path(e.path).name for e in got] == [f.name for f in files]
+    assert got[1].error == "extraction crashed its worker process" and got[1].error_kind == "internal"
+    assert got[0].ok and got[2].ok

@@ -22,17 +22,17 @@ def source_of(document: CrawledDocument):
                       etag=document.etag, last_modified=document.last_modified)
 
 
-def extract_all(paths: list[str], workers: int = 1) -> list:
-    """ExtractedDocument of each path, in order; in spawned worker processes when workers > 1."""
-    from gknb.warehouse.ingest import extract_document
+def extract_all(paths: list[str], workers: int = 1, extract=None) -> list:
+    """ExtractedDocument of each path, in order; in spawned worker processes when workers > 1.
 
-    if workers <= 1 or len(paths) <= 1:
-        return [extract_document(p) for p in paths]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    The ingest's own pool, not a second one: a file that crashes its worker (a native PDF or OCR
+    library) is then a rejected document here too, instead of failing the whole crawl."""
+    from gknb.warehouse.ingest import _extract_all, extract_document
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(paths)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(extract_document, paths))
+    results: list = []
+    _extract_all([(Path(p), None, None) for p in paths], workers,
+                 lambda extracted, _source: results.append(extracted), extract=extract or extract_document)
+    return results
 
 
 GROUP = 200  # documents per transaction (the warehouse's bulk inserts; one bad group is replayed one by one)
