@@ -8,6 +8,7 @@ import multiprocessing
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task, unmapped
@@ -28,6 +29,20 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
         return _POOLS[workers]
 
 
+def _discard_pool(workers: int, pool: ProcessPoolExecutor) -> None:
+    """Forget a pool a dead worker broke: the next task gets a fresh one."""
+    with _POOLS_LOCK:
+        if _POOLS.get(workers) is pool:
+            del _POOLS[workers]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _extractor():
+    from gknb.warehouse.ingest import extract_document
+
+    return extract_document
+
+
 def shutdown_pools() -> None:
     with _POOLS_LOCK:
         for pool in _POOLS.values():
@@ -38,10 +53,19 @@ def shutdown_pools() -> None:
 @task(name="extract", tags=[EXTRACT_TAG], cache_policy=NO_CACHE, retries=0)
 def extract(path: str, pool_workers: int = 0):
     """ExtractedDocument of one file (a bad document is a result with its error, not a failure)."""
-    from gknb.warehouse.ingest import extract_document
-
+    extract_document = _extractor()
     if pool_workers > 0:
-        return _process_pool(pool_workers).submit(extract_document, path).result()
+        pool = _process_pool(pool_workers)
+        try:
+            return pool.submit(extract_document, path).result()
+        except BrokenProcessPool:
+            # A worker died (a crash in native PDF or OCR code) and broke the pool for every
+            # document in it: replace the pool and try this document again alone, so that only
+            # the file that kills its worker is rejected.
+            from gknb.warehouse.ingest import _extract_isolated
+
+            _discard_pool(pool_workers, pool)
+            return _extract_isolated(Path(path), multiprocessing.get_context("spawn"), extract_document)
     return extract_document(path)
 
 

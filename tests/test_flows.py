@@ -109,3 +109,20 @@ def test_ingest_flow_rejects_a_bad_document_and_completes(samples, tmp_path):
     rejected = _rows(db, "SELECT source_path, reason FROM documents WHERE status = 'rejected'")
     assert len(rejected) == 1 and rejected[0][0].endswith("broken.pdf") and rejected[0][1]
     assert _rows(db, "SELECT trigger, loaded, rejected FROM ingest_runs") == [("flow", 1, 1)]
+
+
+def test_a_document_that_kills_its_worker_does_not_reject_the_documents_after_it(samples, tmp_path, monkeypatch):
+    import flows.ingest as flow_ingest
+    from warehouse_helpers import extract_or_crash
+
+    crash = tmp_path / "crash.pdf"
+    crash.write_bytes(b"%PDF-1.4 whatever")
+    files = [samples / "html" / "city_2025_rowspan.html", crash, samples / "seeds" / "004_f91fd63a8d753a03.txt"]
+    monkeypatch.setattr(flow_ingest, "_extractor", lambda: extract_or_crash)
+    try:
+        # The extract task's body, one document after another through the shared process pool.
+        got = [flow_ingest.extract.fn(str(f), pool_workers=2) for f in files]
+    finally:
+        flow_ingest.shutdown_pools()
+    assert got[1].error == "extraction crashed its worker process"
+    assert got[0].ok and got[2].ok  # the pool the crash broke was replaced
