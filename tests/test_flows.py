@@ -5,6 +5,8 @@ rejected without failing the flow."""
 
 from __future__ import annotations
 
+import json
+
 import sys
 from pathlib import Path
 
@@ -61,6 +63,12 @@ def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_change
     assert (out / "snapshot" / "warehouse.duckdb").exists() and (out / "snapshot" / "manifest.json").exists()
     run = _rows(db, "SELECT trigger, documents, loaded, rejected FROM ingest_runs")
     assert run == [("nightly", 3, 3, 0)]
+    manifest = json.loads((out / "snapshot" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run_id"] == _rows(db, "SELECT run_id FROM ingest_runs")[0][0]
+    assert manifest["ingest"]["loaded"] == 3 and manifest["checks"]["errors"] > 0
+    # Only stages that had run when it was written, each with its real time (no 0.0 placeholder).
+    assert set(manifest["seconds"]) == {"crawl", "extract (wall)", "load + rollups", "checks", "dashboard"}
+    assert all(v > 0 for v in manifest["seconds"].values())
     # What the Prefect UI shows: the run's counts as a Markdown artifact.
     artifact = _nightly_artifacts()[-1]
     assert "| reports loaded | 3 |" in artifact and "| documents rejected | 0 |" in artifact
