@@ -4,13 +4,13 @@
 -- single row, else the sum of other_no_correction + other_unpaid_fee + other_other.
 -- A sum is NULL when any of its parts is missing: a wrong total is worse than a gap.
 CREATE OR REPLACE VIEW v_report_requests AS
-WITH t AS (
+WITH total_column AS (
     SELECT c.report_id, c.row_key,
            CASE c.status WHEN 'value' THEN c.value WHEN 'blank' THEN 0 WHEN 'nil' THEN 0 END AS n
     FROM cells c
     WHERE c.section = 3 AND c.col_key = 'total'
 ),
-p AS (
+per_report AS (
     SELECT report_id,
         max(n) FILTER (WHERE row_key = 'new_requests')       AS new_requests,
         max(n) FILTER (WHERE row_key = 'carried_over')       AS carried_over,
@@ -32,23 +32,23 @@ p AS (
              THEN sum(n) FILTER (WHERE row_key IN ('other_no_correction', 'other_unpaid_fee', 'other_other')) END AS other_subrows,
         max(n) FILTER (WHERE row_key = 'total_processed')    AS total_processed,
         max(n) FILTER (WHERE row_key = 'carried_forward')    AS carried_forward
-    FROM t
+    FROM total_column
     GROUP BY report_id
 )
 SELECT
     r.report_id, r.agency, r.agency_kind, r.agency_key, r.year, r.template,
     r.province, r.city, r.district, r.adcode, r.published,
-    CAST(p.new_requests AS BIGINT)      AS new_requests,
-    CAST(p.carried_over AS BIGINT)      AS carried_over,
-    CAST(p.granted AS BIGINT)           AS granted,
-    CAST(p.partially_granted AS BIGINT) AS partially_granted,
-    CAST(p.denied AS BIGINT)            AS denied,
-    CAST(p.unavailable AS BIGINT)       AS unavailable,
-    CAST(p.rejected AS BIGINT)          AS rejected,
-    CAST(CASE WHEN p.other_rows > 0 THEN p.other_printed ELSE p.other_subrows END AS BIGINT) AS other,
-    CAST(p.total_processed AS BIGINT)   AS total_processed,
-    CAST(p.carried_forward AS BIGINT)   AS carried_forward,
+    CAST(per_report.new_requests AS BIGINT)      AS new_requests,
+    CAST(per_report.carried_over AS BIGINT)      AS carried_over,
+    CAST(per_report.granted AS BIGINT)           AS granted,
+    CAST(per_report.partially_granted AS BIGINT) AS partially_granted,
+    CAST(per_report.denied AS BIGINT)            AS denied,
+    CAST(per_report.unavailable AS BIGINT)       AS unavailable,
+    CAST(per_report.rejected AS BIGINT)          AS rejected,
+    CAST(CASE WHEN per_report.other_rows > 0 THEN per_report.other_printed ELSE per_report.other_subrows END AS BIGINT) AS other,
+    CAST(per_report.total_processed AS BIGINT)   AS total_processed,
+    CAST(per_report.carried_forward AS BIGINT)   AS carried_forward,
     r.cells_missing
 FROM reports r
-JOIN p USING (report_id)
+JOIN per_report USING (report_id)
 WHERE r.is_current;
