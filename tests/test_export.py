@@ -46,3 +46,25 @@ def test_export_of_a_missing_warehouse_is_one_line(tmp_path):
     run = subprocess.run([str(gknb), "export", "--parquet", str(tmp_path / "o"), "--db", str(tmp_path / "none.duckdb")],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "gknb ingest" in run.stderr
+
+
+def test_a_failed_export_keeps_the_previous_one_and_is_one_line(tmp_path, monkeypatch):
+    import pytest
+
+    import gknb.warehouse.export as export
+    from gknb.warehouse.errors import WarehouseError
+
+    db, out = samples_warehouse(), tmp_path / "parquet"
+    export.export_parquet(db, out)
+    before = sorted(p.relative_to(out) for p in (out / "reports").rglob("*.parquet"))
+    real = export.export_query
+
+    def failing(con, table):  # the COPY of reports breaks half-way (a full disk, say)
+        return ("SELECT *, error('disk full') AS boom FROM reports", True) if table == "reports" else real(con, table)
+
+    monkeypatch.setattr(export, "export_query", failing)
+    with pytest.raises(WarehouseError) as err:
+        export.export_parquet(db, out)
+    assert "\n" not in str(err.value) and str(out / "reports") in str(err.value)
+    assert sorted(p.relative_to(out) for p in (out / "reports").rglob("*.parquet")) == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []

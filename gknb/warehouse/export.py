@@ -8,6 +8,7 @@ replaced whole, read from a read-only connection so the published warehouse is n
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -45,19 +46,36 @@ def export_parquet(db: Path | str, out_dir: Path | str) -> dict[str, int]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
             "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
         for table in tables:
-            query, partitioned = export_query(con, table)
-            target = out_dir / table
-            if target.exists():
-                shutil.rmtree(target)
-            if partitioned:
-                con.execute(f"COPY ({query}) TO '{_sql_path(target)}' (FORMAT parquet, PARTITION_BY (year))")
-            else:
-                target.mkdir(parents=True)
-                con.execute(f"COPY ({query}) TO '{_sql_path(target / (table + '.parquet'))}' (FORMAT parquet)")
+            _export_table(con, table, out_dir)
             written[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     finally:
         con.close()
     return written
+
+
+def _export_table(con, table: str, out_dir: Path) -> None:
+    """Writes DIR/<table>/ into a staging folder first and swaps it in, so a failed export (disk
+    full, a query error) leaves the table's previous export whole, never a mix of old and new."""
+    import duckdb
+
+    query, partitioned = export_query(con, table)
+    target = out_dir / table
+    staging = out_dir / f".{table}.part-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        if partitioned:
+            con.execute(f"COPY ({query}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (year))")
+        else:
+            staging.mkdir(parents=True)
+            con.execute(f"COPY ({query}) TO '{_sql_path(staging / (table + '.parquet'))}' (FORMAT parquet)")
+        old = out_dir / f".{table}.old-{os.getpid()}"
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except (duckdb.Error, OSError) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise WarehouseError(f"{target}: export failed: {exc}".splitlines()[0]) from exc
 
 
 def _sql_path(path: Path) -> str:
