@@ -31,8 +31,11 @@ __all__ = [
 
 # Files that are never reports: crawl logs and manifests, lock and database files, editor debris.
 # Documents per commit: a commit costs a WAL fsync, so one per document would cost more than
-# extracting a text report; 256 (about 50,000 cells) keeps memory small and amortises the fsync.
-GROUP_SIZE = 256
+# extracting a text report. 1024 documents are about 200,000 cells, more than a DuckDB row group
+# (122,880 rows): DuckDB then writes the cells straight to the database file (compressed, once)
+# instead of into the WAL at the commit and again at the checkpoint - a fifth less loading time
+# than groups of 256 (measured on 1,000 generated reports); memory stays a few tens of MB.
+GROUP_SIZE = 1024
 SKIP_SUFFIXES = (".jsonl", ".duckdb", ".wal", ".lock", ".tmp", ".part", ".pyc")
 
 

@@ -189,8 +189,11 @@ def _settle_versions(con, reports: list[dict], now: datetime) -> dict[str, list[
                 replaced_in_db[old_id] = r["report_id"]
             superseded.setdefault(r["report_id"], []).append(old_id)
         current[key] = (r["report_id"], r["published"], True)
-    for old_id, new_id in replaced_in_db.items():
-        con.execute("UPDATE reports SET is_current = false, superseded_by = ? WHERE report_id = ?", [new_id, old_id])
+    if replaced_in_db:  # one statement for the group, not one per replaced report
+        con.execute(
+            "UPDATE reports SET is_current = false, superseded_by = q.new_id "
+            "FROM (SELECT unnest(?) AS old_id, unnest(?) AS new_id) q WHERE reports.report_id = q.old_id",
+            [list(replaced_in_db), list(replaced_in_db.values())])
     return superseded
 
 
