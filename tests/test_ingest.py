@@ -314,3 +314,20 @@ def test_cells_outside_the_template_or_twice_are_invalid(tmp_path):
     assert a.status == b.status == "rejected"
     assert "not a cell of the 2021 template" in a.reason and "reported twice" in b.reason
     assert kinds == [("invalid",), ("invalid",)]
+
+
+def test_cells_missing_does_not_count_sub_rows_a_printed_other_row_stands_in_for():
+    # 洪泽区 2023 prints the single 2021 （六）其他处理 row: its 21 `other_*` sub-row cells are
+    # `missing` by the contract, but the table is complete.
+    con = duckdb.connect(str(samples_warehouse()), read_only=True)
+    try:
+        missing, = con.execute(
+            "SELECT cells_missing FROM reports WHERE agency LIKE '%洪泽区%' AND year = 2023"
+        ).fetchone()
+        truncated, = con.execute(
+            "SELECT cells_missing FROM reports WHERE agency = '兴庆区民政局' AND year = 2019"
+        ).fetchone()
+    finally:
+        con.close()
+    assert missing == 0
+    assert truncated > 100
