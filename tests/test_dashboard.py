@@ -21,7 +21,7 @@ import pytest
 from gknb.quality import run_checks
 from gknb.quality.dashboard import build_dashboard
 from gknb.warehouse.load import load_document
-from gknb.warehouse.publish import building
+from gknb.warehouse.publish import building, connect_readonly
 from gknb.warehouse.types import ExtractedDocument, SourceInfo
 
 from conftest import REPO, SAMPLES
@@ -252,6 +252,19 @@ def test_dashboard_of_the_samples_shows_their_findings_in_chromium(tmp_path):
         assert (severity, check, expected, printed, where) == ("error", "S4.row_total", "11", "0", "p. 4")
         assert href.endswith("hongze_2023.pdf#page=4") and "11" in message and "0" in message
         assert page.evaluate("document.querySelectorAll('#pass-rates .heat-cell').length") >= 8
+        # Agencies with no report for a year: the same list as the warehouse's coverage view, e.g.
+        # 兴庆区民政局 (one report, 2019) has none for 2020 through the latest year loaded (2025).
+        gaps = page.evaluate("Array.from(document.querySelectorAll('#gaps tr.gap')).map(r => Array.from(r.cells).map(c => c.textContent))")
+    shown = {agency: missing for agency, _place, missing, _have in gaps}
+    con = connect_readonly(db)
+    try:
+        view = dict(con.execute(
+            "SELECT agency, string_agg(CAST(year AS VARCHAR), ', ' ORDER BY year) FROM coverage_agency_year "
+            "WHERE NOT has_report GROUP BY agency").fetchall())
+    finally:
+        con.close()
+    assert shown == view
+    assert shown["兴庆区民政局"] == "2020, 2021, 2022, 2023, 2024, 2025"
 
 
 def test_gknb_dashboard_without_a_warehouse_is_a_one_line_error(tmp_path):

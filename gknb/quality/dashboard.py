@@ -37,6 +37,12 @@ WHERE coalesce(r.is_current, TRUE)
 ORDER BY r.province NULLS LAST, r.city NULLS LAST, r.district NULLS FIRST, r.agency, r.year
 """
 
+_COVERAGE_SQL = """
+SELECT agency_key, agency, province, city, district, year, has_report
+FROM coverage_agency_year
+ORDER BY agency_key, year
+"""
+
 _FINDINGS_SQL = """
 SELECT f.*, k.row_label, k.col_label
 FROM dq_findings f
@@ -106,7 +112,9 @@ def load_dashboard_data(con) -> dict:
         cur = con.execute(_FINDINGS_SQL, [run["run_id"]])
         names = [d[0] for d in cur.description]
         findings = [dict(zip(names, row)) for row in cur.fetchall()]
-    return {"run": run, "reports": reports, "findings": findings}
+    cur = con.execute(_COVERAGE_SQL)
+    coverage = [dict(zip([d[0] for d in cur.description], row)) for row in cur.fetchall()]
+    return {"run": run, "reports": reports, "findings": findings, "coverage": coverage}
 
 
 def shape(data: dict, out: Path) -> dict:
@@ -132,7 +140,7 @@ def shape(data: dict, out: Path) -> dict:
     years = sorted({r["year"] for r in reports.values() if r["year"] is not None})
     failing = _failing(findings)
     histories = _histories(reports, years)
-    gaps = _gaps(reports)
+    gaps = _gaps(data.get("coverage", []))
     return {
         "run": data["run"],
         "docs_link": _docs_link(data["run"], out),
@@ -280,26 +288,16 @@ def _histories(reports: dict, years: list[int]) -> list[dict]:
     return out
 
 
-def _gaps(reports: dict) -> list[dict]:
-    """Agencies with no report for a year in which their city (or province) has reports loaded:
-    the span from the first to the last such year."""
-    span: dict[str, set[int]] = {}
+def _gaps(coverage: list[dict]) -> list[dict]:
+    """Agencies with no report for a year, as the warehouse's `coverage_agency_year` view defines it
+    (from an agency's first report to the latest year loaded), so the page and analysts' SQL agree."""
     agencies: dict[str, dict] = {}
-    for rep in reports.values():
-        if rep["year"] is None:
-            continue
-        area = f"{rep.get('province') or ''}|{rep.get('city') or ''}"
-        span.setdefault(area, set()).add(rep["year"])
-        key = rep["agency_key"] or rep["agency"] or rep["report_id"]
-        a = agencies.setdefault(key, {"agency": rep["agency"], "place": rep["place"], "area": area, "years": set()})
-        a["years"].add(rep["year"])
-    out = []
-    for a in agencies.values():
-        years = span[a["area"]]
-        missing = [y for y in range(min(years), max(years) + 1) if y not in a["years"]]
-        if missing:
-            out.append({"agency": a["agency"] or "(agency unknown)", "place": a["place"],
-                        "missing": missing, "have": sorted(a["years"])})
+    for row in coverage:
+        a = agencies.setdefault(row["agency_key"], {"agency": row["agency"], "place": _place(row),
+                                                     "missing": [], "have": []})
+        a["have" if row["has_report"] else "missing"].append(row["year"])
+    out = [{**a, "agency": a["agency"] or "(agency unknown)", "missing": sorted(a["missing"]),
+            "have": sorted(a["have"])} for a in agencies.values() if a["missing"]]
     return sorted(out, key=lambda g: (g["place"].parent, g["place"].label, g["agency"]))
 
 
