@@ -18,6 +18,10 @@ Severity = Literal["error", "warning"]
 # Further columns (labels, agency, value_type...) feed the messages and row conditions.
 OBSERVATION_COLUMNS = ("report_id", "row_key", "col_key", "expected", "observed", "page")
 
+# The comparison most checks make: the observation's expected against its observed value.
+PAIR_EQUAL = "ExpectColumnPairValuesToBeEqual"
+EXPECTED_VS_OBSERVED = {"column_A": "expected", "column_B": "observed"}
+
 
 @dataclass(frozen=True)
 class Spec:

@@ -9,10 +9,7 @@ the `completeness` check reports the gap instead.
 
 from __future__ import annotations
 
-from gknb.quality.suites import Check, Spec
-
-_PAIR_EQUAL = "ExpectColumnPairValuesToBeEqual"
-_pair = {"column_A": "expected", "column_B": "observed"}
+from gknb.quality.suites import EXPECTED_VS_OBSERVED, PAIR_EQUAL, Check, Spec
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -26,7 +23,7 @@ CHECKS: tuple[Check, ...] = (
             "so a column that breaks it holds at least one wrong number."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{col_label}: 新收 + 上年结转 = {expected}, but 办理结果总计 + 结转下年度 = {observed}",
         ),),
     ),
@@ -40,7 +37,7 @@ CHECKS: tuple[Check, ...] = (
             "means a misprinted outcome or total, and rollups of outcomes would not match totals."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{col_label}: the outcome rows add up to {expected}, but （七）总计 is {observed}",
         ),),
     ),
@@ -54,7 +51,7 @@ CHECKS: tuple[Check, ...] = (
             "of the seven printed numbers is wrong."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{row_label}: the applicant columns add up to {expected}, but 总计 is {observed}",
         ),),
     ),
@@ -68,7 +65,7 @@ CHECKS: tuple[Check, ...] = (
             "report's count of cases or of their outcomes is wrong."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{row_label}: 维持 + 纠正 + 其他 + 尚未审结 = {expected}, but 总计 is {observed}",
         ),),
     ),
@@ -109,7 +106,7 @@ CHECKS: tuple[Check, ...] = (
             "leaves rollups silently short, so the gap is reported per report and section."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "section {section}: {missing} of {expected} cells missing ({missing_rows})",
         ),),
     ),

@@ -3,10 +3,7 @@ narrative count, the carry-over between years and the district hierarchy."""
 
 from __future__ import annotations
 
-from gknb.quality.suites import Check, Spec
-
-_PAIR_EQUAL = "ExpectColumnPairValuesToBeEqual"
-_pair = {"column_A": "expected", "column_B": "observed"}
+from gknb.quality.suites import EXPECTED_VS_OBSERVED, PAIR_EQUAL, Check, Spec
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -49,7 +46,7 @@ CHECKS: tuple[Check, ...] = (
             "because agencies merge, re-scope or correct last year's count in this year's report."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{col_label}: {prev_year} carried forward {expected}, {year} carried over {observed}",
         ),),
     ),
@@ -63,7 +60,7 @@ CHECKS: tuple[Check, ...] = (
             "and earlier ones cannot; the wrong table means a non-compliant report or a wrong year."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "a {year} report should use the {expected} table but prints the {observed} table",
         ),),
     ),
@@ -92,7 +89,7 @@ CHECKS: tuple[Check, ...] = (
             "the same agency and year are counted twice in every rollup."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{observed} different current reports for {agency} {year}",
         ),),
     ),
@@ -106,7 +103,7 @@ CHECKS: tuple[Check, ...] = (
             "the table one of them is wrong — a warning, since texts often count a different scope."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "the text says {expected} requests, the table's 本年新收 总计 is {observed}",
         ),),
     ),
@@ -121,7 +118,7 @@ CHECKS: tuple[Check, ...] = (
             "district reports differ in what they cover."
         ),
         specs=(Spec(
-            _PAIR_EQUAL, _pair,
+            PAIR_EQUAL, EXPECTED_VS_OBSERVED,
             "{row_label} 总计: the district's {agencies} agencies add up to {expected}, "
             "the district government reports {observed}",
         ),),
