@@ -293,8 +293,10 @@ def _gaps(coverage: list[dict]) -> list[dict]:
     (from an agency's first report to the latest year loaded), so the page and analysts' SQL agree."""
     agencies: dict[str, dict] = {}
     for row in coverage:
-        a = agencies.setdefault(row["agency_key"], {"agency": row["agency"], "place": _place(row),
-                                                     "missing": [], "have": []})
+        a = agencies.get(row["agency_key"])
+        if a is None:  # rows come one per agency and year: place the agency once
+            a = agencies[row["agency_key"]] = {"agency": row["agency"], "place": _place(row),
+                                               "missing": [], "have": []}
         a["have" if row["has_report"] else "missing"].append(row["year"])
     out = [{**a, "agency": a["agency"] or "(agency unknown)", "missing": sorted(a["missing"]),
             "have": sorted(a["have"])} for a in agencies.values() if a["missing"]]
