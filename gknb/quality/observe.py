@@ -52,7 +52,7 @@ def observe(con: duckdb.DuckDBPyConnection, check: Check) -> pd.DataFrame:
     """The check's observation frame; `obs_id` numbers its rows for GX's unexpected-index lists."""
     sql = (CHECKS_SQL / check.sql).read_text(encoding="utf-8")
     try:
-        frame = con.execute(sql).df()
+        frame = con.execute(sql, dict(check.sql_params) or None).df()
     except duckdb.Error as exc:
         raise SuiteError(f"{check.check_id}: {CHECKS_SQL / check.sql}: {exc}".splitlines()[0]) from exc
     lacking = [c for c in OBSERVATION_COLUMNS if c not in frame.columns]

@@ -46,6 +46,8 @@ class Check:
     sql: str  # file in sql/checks/
     why: str  # one sentence: what goes wrong in the world when this check is absent
     specs: tuple[Spec, ...] = field(default_factory=tuple)
+    # Named parameters of that query ($name in the SQL), where one query serves several checks.
+    sql_params: tuple[tuple[str, object], ...] = ()
 
 
 def all_checks() -> list[Check]:

@@ -45,7 +45,8 @@ CHECKS: tuple[Check, ...] = (
         check_id="S3.row_total",
         table="cells",
         severity="error",
-        sql="s3_row_total.sql",
+        sql="row_total.sql",
+        sql_params=(("section", 3),),
         why=(
             "Each request row's 总计 is the sum of its six applicant columns; a mismatch means one "
             "of the seven printed numbers is wrong."
@@ -59,7 +60,8 @@ CHECKS: tuple[Check, ...] = (
         check_id="S4.row_total",
         table="cells",
         severity="error",
-        sql="s4_row_total.sql",
+        sql="row_total.sql",
+        sql_params=(("section", 4),),
         why=(
             "A review or lawsuit row's 总计 is 维持 + 纠正 + 其他结果 + 尚未审结; a mismatch means the "
             "report's count of cases or of their outcomes is wrong."
