@@ -6,7 +6,7 @@ In one run, on the same files:
 
 - **text PDFs**: the corpus PDFs (data/samples/pdf) and `--reports` generated reports (the
   `--synth` distinct PDFs of `gknb.testing.synth`, filled Word templates turned into PDF by
-  LibreOffice, reused in turn). For each document: `extractors.extract_file` (what `gknb extract`
+  LibreOffice, reused in turn). For each document: `gknb.extractors.extract_file` (what `gknb extract`
   does), a bare pdfplumber pass over every page's words (`extract_words`, pages closed as it goes)
   and pypdfium2's plain text of every page (the floor). The ratio gknb / bare pdfplumber is the
   issue's goal (≤ 1.0×).
@@ -120,7 +120,7 @@ def _add(total: dict, part: dict) -> None:
 def run_text(paths: list[tuple[Path, Path | None]], label: str) -> dict:
     """gknb vs bare pdfplumber vs pypdfium2 text on each document, interleaved so that load
     changes on the machine hit all three alike."""
-    from extractors import extract_file
+    from gknb.extractors import extract_file
 
     # Warm-up (imports, template catalog, label aliases): a one-off cost, not per report.
     t_warm, _ = _timed(extract_file, paths[0][0])
@@ -152,8 +152,8 @@ def run_text(paths: list[tuple[Path, Path | None]], label: str) -> dict:
 
 
 def run_ocr(paths: list[tuple[Path, Path | None]], label: str) -> dict:
-    from extractors import extract_file
-    from extractors.ocr import engine
+    from gknb.extractors import extract_file
+    from gknb.extractors.ocr import engine
 
     t_load, _ = _timed(engine)
     per_doc, pages, accuracy, cpu = [], 0, {}, 0.0

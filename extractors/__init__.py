@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.errors import ExtractError, NotAnnualReport, UnreadableDocument, UnsupportedFormat
+from gknb.extractors.errors import ExtractError, NotAnnualReport, UnreadableDocument, UnsupportedFormat
 from gknb.contract import Extraction
 
 __all__ = [
@@ -55,12 +55,12 @@ def extract_bytes(data: bytes, source: str) -> Extraction:
         raise UnreadableDocument(f"{source}: empty file")
     fmt = sniff_format(data, source)
     if fmt == "text":
-        from extractors import webtext
+        from gknb.extractors import webtext
 
         if webtext.looks_like(data):  # crawled page text, cells run together: solved by the identities
             return webtext.extract(data, source)
     document = _read(fmt, data, source)
-    from extractors.matcher import match
+    from gknb.extractors.matcher import match
 
     return match(document)
 
@@ -74,21 +74,21 @@ def _read(fmt: str, data: bytes, source: str):
     if fmt == "zip":
         raise UnsupportedFormat(f"{source}: a zip archive that is not a Word .docx file")
     if fmt == "pdf":
-        from extractors import pdf
+        from gknb.extractors import pdf
 
         return pdf.read(data, source)
     if fmt == "image":
-        from extractors import ocr
+        from gknb.extractors import ocr
 
         return ocr.read_image(data, source)
     if fmt == "docx":
-        from extractors import docx
+        from gknb.extractors import docx
 
         return docx.read(data, source)
     if fmt == "html":
-        from extractors import html
+        from gknb.extractors import html
 
         return html.read(data, source)
-    from extractors import text
+    from gknb.extractors import text
 
     return text.read(data, source, markdown=(fmt == "markdown"))

@@ -18,9 +18,9 @@ import io
 import re
 import zipfile
 
-from extractors.document import Document, Paragraph, Span, TableRow
-from extractors.errors import UnreadableDocument
-from extractors.values import looks_like_value
+from gknb.extractors.document import Document, Paragraph, Span, TableRow
+from gknb.extractors.errors import UnreadableDocument
+from gknb.extractors.values import looks_like_value
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _WS = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")

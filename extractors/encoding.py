@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from extractors.errors import UnreadableDocument
+from gknb.extractors.errors import UnreadableDocument
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),

@@ -1,7 +1,9 @@
 """Why a document yields no cells. Each is one line on stderr and a rejected document in the warehouse."""
 
+from gknb.errors import GknbError
 
-class ExtractError(Exception):
+
+class ExtractError(GknbError):
     """A document could not be turned into cells."""
 
     kind = "unreadable"

@@ -1,7 +1,7 @@
 """HTML front end: a web page (as government sites publish reports) → Document.
 
 Charset: the bytes' BOM, then the page's own declaration (`<meta charset>` or the http-equiv
-Content-Type), decoded by `extractors.encoding.decode_text`. A page declared GB2312 or GBK is
+Content-Type), decoded by `gknb.extractors.encoding.decode_text`. A page declared GB2312 or GBK is
 decoded as GB18030: sites declare GB2312 and then print characters only GBK/GB18030 have.
 
 Tables are expanded into their grid: every TableRow has `grid=True` and each Span its `col` and
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.document import Document, Paragraph, Span, TableRow
-from extractors.errors import UnreadableDocument
-from extractors.values import looks_like_value
+from gknb.extractors.document import Document, Paragraph, Span, TableRow
+from gknb.extractors.errors import UnreadableDocument
+from gknb.extractors.values import looks_like_value
 
 # Elements that end a paragraph: text inside one is never run together with text outside it.
 _BLOCK_TAGS = frozenset(
@@ -36,13 +36,13 @@ _WS = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 
 def declared_charset(data: bytes) -> str | None:
     """The charset the page declares (meta tag, else XML declaration), normalised; GB2312/GBK → gb18030."""
-    from extractors.encoding import charset_in_markup
+    from gknb.extractors.encoding import charset_in_markup
 
     return charset_in_markup(data)
 
 
 def read(data: bytes, source: str) -> Document:
-    from extractors.encoding import decode_text
+    from gknb.extractors.encoding import decode_text
 
     text = decode_text(data, declared_charset(data), source=source)
     return read_text(text, source)

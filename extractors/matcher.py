@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.document import Document, Paragraph, Span, TableRow
-from extractors.errors import NotAnnualReport
-from extractors.labels import (
+from gknb.extractors.document import Document, Paragraph, Span, TableRow
+from gknb.extractors.errors import NotAnnualReport
+from gknb.extractors.labels import (
     column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, strip_numbering,
 )
-from extractors.values import is_nil_word, looks_like_value, parse_value
+from gknb.extractors.values import is_nil_word, looks_like_value, parse_value
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 
@@ -93,8 +93,8 @@ class Obs:
 
 
 def match(document: Document) -> Extraction:
-    from extractors import meta as meta_mod
-    from extractors import identities
+    from gknb.extractors import meta as meta_mod
+    from gknb.extractors import identities
 
     year = meta_mod.reporting_year(document)
     template, why = detect_template(document, year)

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from extractors.document import Document, Paragraph
+from gknb.extractors.document import Document, Paragraph
 from gknb.contract import ReportMeta
 from gknb.paths import SCHEMAS_DIR
 

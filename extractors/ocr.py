@@ -10,12 +10,12 @@ How a scanned page is read, and why:
    corners are turned with it, so rows are horizontal again before anything is grouped.
 3. The table's ruling lines are found in the straightened image (long thin runs of dark pixels)
    and turned into cells the way pdfplumber does it for vector lines; the grid is then the same
-   `extractors.pdf_grid.Grid` a text PDF gives, so rowspans, stacked headers and tables continued
+   `gknb.extractors.pdf_grid.Grid` a text PDF gives, so rowspans, stacked headers and tables continued
    on the next page behave exactly as in a text PDF. A page without ruling lines gets columns from
    the x-extents of the numbers and rows from their lines.
 4. Every value cell keeps rapidocr's score as `Span.confidence`. A number read with a score below
    `MIN_DIGIT_CONFIDENCE` is never passed on as a number: its text becomes the
-   `extractors.values.UNREADABLE` marker with what was read (`[unreadable: 6 @0.62]`), which the
+   `gknb.extractors.values.UNREADABLE` marker with what was read (`[unreadable: 6 @0.62]`), which the
    value parser reads as `missing` (so the report's warnings name the cell) and the document gets a
    note. A cell where ink is
    seen but no text was read is marked the same way, so a lost digit never turns into `blank`.
@@ -32,11 +32,11 @@ import re
 import threading
 from dataclasses import dataclass
 
-from extractors.document import Block, Document, Paragraph, Span, TableRow
-from extractors.errors import UnreadableDocument
-# The marker of a value cell whose number cannot be trusted: `extractors.values` keeps the cell in
+from gknb.extractors.document import Block, Document, Paragraph, Span, TableRow
+from gknb.extractors.errors import UnreadableDocument
+# The marker of a value cell whose number cannot be trusted: `gknb.extractors.values` keeps the cell in
 # its place among the row's values and parses it as `missing`, never as a number.
-from extractors.values import UNREADABLE
+from gknb.extractors.values import UNREADABLE
 
 # Rendering resolution. 150 dpi reads the digits of every report seen so far with scores ≥ 0.99
 # and keeps a page under 5 s on one core; more pixels mostly cost recognition time.
@@ -119,7 +119,7 @@ class Box:
 
 
 def is_value_text(text: str) -> bool:
-    from extractors.pdf_grid import is_value
+    from gknb.extractors.pdf_grid import is_value
 
     return is_value(text) or bool(_NUMBER_RE.match(text.replace(" ", "")))
 
@@ -227,7 +227,7 @@ class _PageReader:
     # ---- layout: ruled grids, else borderless, else paragraphs
 
     def _layout(self, boxes: list[Box], ink: "_Ink", number: int) -> list[Block]:
-        from extractors.pdf_grid import continue_grid, full_width_text, is_narrative
+        from gknb.extractors.pdf_grid import continue_grid, full_width_text, is_narrative
 
         grids = [g for g in ink.ruled_grids(number) if g.ncols >= 2]
         placed: set[int] = set()
@@ -274,7 +274,7 @@ class _PageReader:
         return [block for _, block in items]
 
     def _table_row(self, grid, r: int, ink: "_Ink") -> TableRow | None:
-        """Row band r as a TableRow, as `extractors.pdf` makes it, plus each cell's OCR score.
+        """Row band r as a TableRow, as `gknb.extractors.pdf` makes it, plus each cell's OCR score.
 
         Group labels spanning rows are repeated on each row; a value spanning rows is given once.
         A value cell read with a low score, or an empty-looking cell with ink in it, gets
@@ -403,7 +403,7 @@ class _Ink:
     def ruled_grids(self, number: int) -> list:
         from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 
-        from extractors.pdf_grid import grid_from_cells
+        from gknb.extractors.pdf_grid import grid_from_cells
 
         edges = self.edges()
         if not edges:
@@ -473,7 +473,7 @@ def _fill(grid, boxes: list[Box], placed: set[int]) -> None:
     cell's text is its boxes' lines joined, its confidence the lowest score among them."""
     from bisect import bisect_right
 
-    from extractors.pdf_grid import GridCell
+    from gknb.extractors.pdf_grid import GridCell
 
     members: dict[int, list[Box]] = {}
     cells_by_id = {}
@@ -515,7 +515,7 @@ def _lines(boxes: list[Box]) -> list[list[Box]]:
 
 
 def _join_lines(boxes: list[Box]) -> str:
-    from extractors.pdf_grid import normalize_label
+    from gknb.extractors.pdf_grid import normalize_label
 
     # Two boxes on one line stay apart ("1 0" is not a number, so never silently "10").
     return normalize_label("\n".join(" ".join(b.text for b in row) for row in _lines(boxes)))
@@ -535,7 +535,7 @@ def _borderless_grid(number: int, boxes: list[Box]):
     numbers: columns from the numbers' x-extents, one row per line with numbers; label-only lines
     in between join the nearest such row. OCR boxes are already separate tokens, so two numbers
     are never merged into one."""
-    from extractors.pdf_grid import Grid, GridCell, normalize_label
+    from gknb.extractors.pdf_grid import Grid, GridCell, normalize_label
 
     lines = _lines(boxes)
     value_line = [len(row) > 1 and row[-1].is_value for row in lines]

@@ -14,7 +14,7 @@ How a PDF is read, and why in this order:
    A table cut by a page break continues on the next page with the same table number. Pages without
    ruling lines fall back to columns rebuilt from the numbers' x-positions.
 3. Pages whose text layer is missing or unreadable (`(cid:NN)` glyphs, no Unicode map) go to OCR
-   (`extractors.ocr.ocr_pdf_pages`).
+   (`gknb.extractors.ocr.ocr_pdf_pages`).
 
 Each page is closed as soon as it is read, so memory stays flat on long documents.
 """
@@ -26,9 +26,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from extractors.document import Block, Document, Paragraph, Span, TableRow
-from extractors.errors import UnreadableDocument
-from extractors.pdf_grid import (
+from gknb.extractors.document import Block, Document, Paragraph, Span, TableRow
+from gknb.extractors.errors import UnreadableDocument
+from gknb.extractors.pdf_grid import (
     Grid,
     borderless_grids,
     chars_to_lines,
@@ -271,7 +271,7 @@ def text_is_readable(text: str) -> bool:
 def table_fragments() -> frozenset[str]:
     """Label fragments that mark a page holding the national tables, from the template catalog."""
     from gknb.catalog import load_catalog
-    from extractors.pdf_grid import ENUMERATOR_RE
+    from gknb.extractors.pdf_grid import ENUMERATOR_RE
 
     out = set()
     for cell in load_catalog().cells:
@@ -324,7 +324,7 @@ def _pictured_table_pages(pages: list[PageText], parsed: list[_PageBlocks]) -> l
     """Readable pages whose tables are pictures: an image covering a good part of the page, no
     table found in the text layer, and a table section's heading (二、主动公开… 三、收到和处理…
     四、…行政复议…) on the page or the page before. They are OCR'd whole."""
-    from extractors.labels import section_heading
+    from gknb.extractors.labels import section_heading
 
     with_rows = {pb.number for pb in parsed if any(not isinstance(item, Paragraph) for _, item in pb.items)}
     headed = {p.number for p in pages if p.readable and any(
@@ -635,7 +635,7 @@ def _table_row(grid: Grid, r: int) -> TableRow | None:
 def _ocr(data: bytes, numbers: list[int], source: str, *, have_text: bool, notes: list[str]) -> list[Block]:
     pages = ", ".join(str(n) for n in numbers)
     try:
-        from extractors.ocr import ocr_pdf_pages
+        from gknb.extractors.ocr import ocr_pdf_pages
     except ImportError:
         if have_text:
             notes.append(f"pages {pages}: no text layer and no OCR available; not read")

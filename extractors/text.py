@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.document import Document, Paragraph, Span, TableRow
-from extractors.encoding import decode_text
-from extractors.values import looks_like_value
+from gknb.extractors.document import Document, Paragraph, Span, TableRow
+from gknb.extractors.encoding import decode_text
+from gknb.extractors.values import looks_like_value
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")

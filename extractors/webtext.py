@@ -26,8 +26,8 @@ import re
 from dataclasses import dataclass
 from itertools import product
 
-from extractors.document import Document, Paragraph
-from extractors.errors import ExtractError, NotAnnualReport
+from gknb.extractors.document import Document, Paragraph
+from gknb.extractors.errors import ExtractError, NotAnnualReport
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 
@@ -51,7 +51,7 @@ _MAX_STEPS = 2_000_000  # search steps for one row's splits
 def looks_like(data: bytes | str) -> bool:
     """True for page text whose request table has its cells run together (this module's form)."""
     if isinstance(data, bytes):
-        from extractors.encoding import decode_text
+        from gknb.extractors.encoding import decode_text
 
         try:
             text = decode_text(data)
@@ -291,7 +291,7 @@ def total_splits(run: Run, parts: int, groups: int = 1, limit: int = _MAX_SPLITS
 
 
 def _num(piece: str, value_type: str):
-    from extractors.values import parse_value
+    from gknb.extractors.values import parse_value
 
     status, value = parse_value(piece, value_type)
     return value if status == "value" else None
@@ -487,7 +487,7 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
 
 def read(data: bytes, source: str) -> Document:
     """The page as paragraphs (for the metadata): one per line, the crawler's header lines included."""
-    from extractors.encoding import decode_text
+    from gknb.extractors.encoding import decode_text
 
     text = decode_text(data, source=source)
     doc = Document(source=source, format="webtext")
@@ -501,7 +501,7 @@ def read(data: bytes, source: str) -> Document:
 
 
 def extract(data: bytes, source: str) -> Extraction:
-    from extractors.encoding import decode_text
+    from gknb.extractors.encoding import decode_text
 
     text = decode_text(data, source=source)
     body_at = text.find("正文")
@@ -683,7 +683,7 @@ def _note(raw_splits: list | None, row: FoundRow) -> str:
 
 def _meta(document: Document, text: str, template: str) -> ReportMeta:
     try:
-        from extractors.meta import extract_meta
+        from gknb.extractors.meta import extract_meta
 
         meta = extract_meta(document, template)
     except ImportError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from flows.settings import NETWORK_TAG, crawl_task_runner
+from gknb.flows.settings import NETWORK_TAG, crawl_task_runner
 from gknb.crawl import CrawlResult, Site
 from gknb.crawl.sites import NoSites, resolve_sites  # noqa: F401  (re-exported for the flows)
 

@@ -19,7 +19,7 @@ def nightly_deployment(cron: str = "0 2 * * *", timezone: str = "Asia/Shanghai",
     """The RunnerDeployment of the nightly flow with its cron schedule (not yet registered)."""
     from prefect.schedules import Cron
 
-    from flows.nightly import nightly
+    from gknb.flows.nightly import nightly
 
     params = {k: v for k, v in (parameters or {}).items() if v not in (None, [], "")}
     return nightly.to_deployment(

@@ -14,7 +14,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from flows.settings import EXTRACT_TAG, ExtractionPlacement, extract_task_runner, extraction_placement
+from gknb.flows.settings import EXTRACT_TAG, ExtractionPlacement, extract_task_runner, extraction_placement
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()

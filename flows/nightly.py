@@ -19,9 +19,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.crawl import NoSites, crawl, resolve_sites
-from flows.ingest import load, run_extraction
-from flows.settings import extraction_placement
+from gknb.flows.crawl import NoSites, crawl, resolve_sites
+from gknb.flows.ingest import load, run_extraction
+from gknb.flows.settings import extraction_placement
 from gknb.crawl import CrawlError
 
 

@@ -14,7 +14,7 @@ from fixture_site import isolate_prefect  # noqa: E402
 
 isolate_prefect()
 
-from flows.ingest import ingest  # noqa: E402
+from gknb.flows.ingest import ingest  # noqa: E402
 
 CELLS = ("SELECT r.report_id, r.agency, r.year, c.section, c.row_key, c.col_key, c.status, c.value "
          "FROM reports r JOIN cells c USING (report_id) ORDER BY ALL")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from extractors import UnreadableDocument, UnsupportedFormat, extract_file
-from extractors import docx as docx_front
-from extractors.document import Paragraph, TableRow
+from gknb.extractors import UnreadableDocument, UnsupportedFormat, extract_file
+from gknb.extractors import docx as docx_front
+from gknb.extractors.document import Paragraph, TableRow
 from gknb.testing.synth import draw_report, write_docx
 
 TEMPLATE = REPO / "data" / "templates" / "blank_2021_template.docx"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, read_jsonl
-from extractors import NotAnnualReport, extract_file
-from extractors import html as html_front
-from extractors.document import TableRow
+from gknb.extractors import NotAnnualReport, extract_file
+from gknb.extractors import html as html_front
+from gknb.extractors.document import TableRow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 EXPECTED = FIXTURES / "city_2025_rowspan.expected.jsonl"

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from conftest import read_jsonl
-from extractors import UnreadableDocument, extract_bytes, extract_file
-from extractors.document import TableRow
+from gknb.extractors import UnreadableDocument, extract_bytes, extract_file
+from gknb.extractors.document import TableRow
 from gknb.testing.scan import make_scanned_twin, render_scanned_pages
 
 pytestmark = pytest.mark.slow
@@ -113,7 +113,7 @@ def raw_ocr(table_page_png):
     """rapidocr's own output for the page, computed once; tests replay it with changes."""
     from PIL import Image
 
-    from extractors import ocr
+    from gknb.extractors import ocr
 
     image = np.asarray(Image.open(io.BytesIO(table_page_png)).convert("L"))
     return ocr.engine()(np.dstack([image] * 3))
@@ -145,7 +145,7 @@ def _values(row):
 
 
 def test_image_page_rows_and_columns_rebuilt(table_page_png, raw_ocr, monkeypatch):
-    from extractors import ocr
+    from gknb.extractors import ocr
 
     monkeypatch.setattr(ocr, "engine", lambda: _Replay(raw_ocr))
     document = ocr.read_image(table_page_png, "page4.png")
@@ -161,7 +161,7 @@ def test_image_page_rows_and_columns_rebuilt(table_page_png, raw_ocr, monkeypatc
 
 
 def test_skew_is_measured_from_the_text(raw_ocr):
-    from extractors.ocr import estimate_skew
+    from gknb.extractors.ocr import estimate_skew
 
     raw = [(np.asarray(q, float), t, float(s)) for q, t, s in zip(raw_ocr.boxes, raw_ocr.txts, raw_ocr.scores)]
     # The page was turned 0.8° clockwise on screen: its lines climb to the left, -0.8° in image terms.
@@ -169,7 +169,7 @@ def test_skew_is_measured_from_the_text(raw_ocr):
 
 
 def test_image_through_extract_bytes(table_page_png, raw_ocr, monkeypatch):
-    from extractors import ocr
+    from gknb.extractors import ocr
 
     monkeypatch.setattr(ocr, "engine", lambda: _Replay(raw_ocr))
     extraction = extract_bytes(table_page_png, "page4.png")
@@ -190,7 +190,7 @@ def _change(weak=(), dropped=()):
 def test_low_confidence_digits_are_missing_and_flagged(table_page_png, raw_ocr, monkeypatch):
     """3001 and 53 (本年新收, unique on the page) read weakly: two unknowns in one row, and the
     page has no other row that fixes them, so both are missing, never the weak reading."""
-    from extractors import ocr
+    from gknb.extractors import ocr
 
     monkeypatch.setattr(ocr, "engine", lambda: _Replay(raw_ocr, _change(weak=("3001", "53"))))
     extraction = extract_bytes(table_page_png, "page4.png")
@@ -206,7 +206,7 @@ def test_low_confidence_digits_are_missing_and_flagged(table_page_png, raw_ocr, 
 
 def test_identity_fixes_one_weak_digit_and_says_so(table_page_png, raw_ocr, monkeypatch):
     """One weak number in a row whose total is read: S3.row_total determines it uniquely."""
-    from extractors import ocr
+    from gknb.extractors import ocr
 
     monkeypatch.setattr(ocr, "engine", lambda: _Replay(raw_ocr, _change(weak=("3001",))))
     extraction = extract_bytes(table_page_png, "page4.png")
@@ -218,7 +218,7 @@ def test_identity_fixes_one_weak_digit_and_says_so(table_page_png, raw_ocr, monk
 
 def test_digits_the_ocr_missed_are_missing_not_blank(table_page_png, raw_ocr, monkeypatch):
     """No box at all for two printed numbers of a row: ink in their cells makes them missing."""
-    from extractors import ocr
+    from gknb.extractors import ocr
 
     monkeypatch.setattr(ocr, "engine", lambda: _Replay(raw_ocr, _change(dropped=("3119", "53"))))
     extraction = extract_bytes(table_page_png, "page4.png")
@@ -240,7 +240,7 @@ def test_engine_loads_and_reads_without_network():
         "socket.socket.connect = refuse\nsocket.create_connection = refuse\n"
         "import numpy as np\nfrom PIL import Image, ImageDraw\n"
         "im = Image.new('L', (400, 100), 255); d = ImageDraw.Draw(im)\n"
-        "from extractors.ocr import engine\n"
+        "from gknb.extractors.ocr import engine\n"
         "r = engine()(np.dstack([np.asarray(im)] * 3))\n"
         "print('ok', 0 if r.txts is None else len(r.txts))\n"
     )
@@ -252,7 +252,7 @@ def test_engine_loads_and_reads_without_network():
 def test_borderless_boxes_become_rows_and_columns():
     """No ruling lines: columns from the numbers' x-extents, rows from their lines; a label on
     two lines joins its row; two adjacent numbers stay two cells."""
-    from extractors.ocr import Box, _borderless_grid
+    from gknb.extractors.ocr import Box, _borderless_grid
 
     def box(text, x0, top, width=12):
         return Box(text=text, score=0.99, x0=x0, x1=x0 + width, top=top, bottom=top + 10)

@@ -15,10 +15,10 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from conftest import read_jsonl
-from extractors import extract_bytes, extract_file
-from extractors.document import Paragraph, TableRow
-from extractors.pdf import PageText, find_table_pages, read
-from extractors.pdf_grid import is_page_number
+from gknb.extractors import extract_bytes, extract_file
+from gknb.extractors.document import Paragraph, TableRow
+from gknb.extractors.pdf import PageText, find_table_pages, read
+from gknb.extractors.pdf_grid import is_page_number
 
 REPORTS = ["hongze_2023", "huaian_2024"]
 GKNB = Path(sys.executable).parent / "gknb"
@@ -325,7 +325,7 @@ def test_synthetic_pdf_without_ruling_lines_reads_back_every_value(synthetic_pdf
 
 
 def test_page_pdfminer_cannot_interpret_keeps_its_text_and_says_so(samples, monkeypatch):
-    import extractors.pdf as pdf_front
+    import gknb.extractors.pdf as pdf_front
 
     real = pdf_front._parse_page
 

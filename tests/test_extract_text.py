@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors import extract_file
-from extractors.document import Paragraph, TableRow
-from extractors.text import read
+from gknb.extractors import extract_file
+from gknb.extractors.document import Paragraph, TableRow
+from gknb.extractors.text import read
 from gknb.testing import synth
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,7 +144,7 @@ def test_cli_refuses_a_text_that_is_no_report(tmp_path, content):
 
 
 def test_text_extraction_does_not_import_heavy_packages(samples):
-    code = ("import sys; from extractors import extract_file; "
+    code = ("import sys; from gknb.extractors import extract_file; "
             f"extract_file({str(samples / 'seeds' / '004_f91fd63a8d753a03.txt')!r}); "
             "print(sorted(m for m in ('pandas', 'pdfplumber', 'prefect', 'great_expectations', 'duckdb') if m in sys.modules))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
@@ -199,7 +199,7 @@ def test_a_bare_page_number_does_not_join_the_next_row():
 def test_undecodable_bytes_are_one_line_naming_the_file(tmp_path):
     import random
 
-    from extractors import UnreadableDocument, extract_file
+    from gknb.extractors import UnreadableDocument, extract_file
 
     noise = tmp_path / "noise.txt"
     noise.write_bytes(random.Random(7).randbytes(3000))

@@ -19,7 +19,7 @@ from fixture_site import FixtureSite, city_report_gbk, isolate_prefect, sites_fi
 
 isolate_prefect()  # before anything imports Prefect
 
-import flows.nightly  # noqa: E402,F401  (Prefect's log handlers bind to the session's stderr, not a CliRunner's)
+import gknb.flows.nightly  # noqa: E402,F401  (Prefect's log handlers bind to the session's stderr, not a CliRunner's)
 from gknb.cli import app  # noqa: E402
 
 CITY = "/gknb/2026/t20260115_city.html"
@@ -104,7 +104,7 @@ def _nightly_artifacts() -> list[str]:
 
 
 def test_ingest_flow_rejects_a_bad_document_and_completes(samples, tmp_path):
-    from flows.ingest import ingest
+    from gknb.flows.ingest import ingest
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -122,7 +122,7 @@ def test_ingest_flow_rejects_a_bad_document_and_completes(samples, tmp_path):
 
 
 def test_a_document_that_kills_its_worker_does_not_reject_the_documents_after_it(samples, tmp_path, monkeypatch):
-    import flows.ingest as flow_ingest
+    import gknb.flows.ingest as flow_ingest
     from warehouse_helpers import extract_or_crash
 
     crash = tmp_path / "crash.pdf"

@@ -155,18 +155,20 @@ def test_walk_skips_hidden_and_jsonl_but_keeps_markdown(tmp_path):
         iter_documents([tmp_path / "nope"])
 
 
-def test_cli_ingest_uses_gknb_db(tmp_path):
-    db = tmp_path / "env.duckdb"
-    env = {**os.environ, "GKNB_DB": str(db)}
+def test_cli_ingest_writes_under_the_data_directory(tmp_path):
+    """GKNB_HOME names the data directory; the warehouse defaults to warehouse.duckdb inside it."""
+    db = tmp_path / "home" / "warehouse.duckdb"
+    env = {**os.environ, "GKNB_HOME": str(tmp_path / "home")}
     gknb = Path(sys.executable).parent / "gknb"
     out = subprocess.run([str(gknb), "ingest", str(SAMPLES / "html"), "--workers", "1", "--no-progress"],
-                         capture_output=True, text=True, env=env, timeout=120)
+                         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "1 loaded" in out.stdout
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
     con.close()
-    missing = subprocess.run([str(gknb), "ingest", str(tmp_path / "nope")], capture_output=True, text=True, env=env, timeout=60)
+    missing = subprocess.run([str(gknb), "ingest", str(tmp_path / "nope")], capture_output=True, text=True, env=env,
+                             timeout=60, cwd=tmp_path)
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.document import Document, Paragraph, Span, TableRow
-from extractors.errors import NotAnnualReport
-from extractors.identities import fill_unique, violations
-from extractors.matcher import match
+from gknb.extractors.document import Document, Paragraph, Span, TableRow
+from gknb.extractors.errors import NotAnnualReport
+from gknb.extractors.identities import fill_unique, violations
+from gknb.extractors.matcher import match
 from gknb.catalog import load_catalog
 from gknb.contract import Cell
 

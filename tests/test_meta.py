@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from extractors import extract_file
-from extractors.document import Document, Paragraph
-from extractors.meta import extract_meta, resolve_region
+from gknb.extractors import extract_file
+from gknb.extractors.document import Document, Paragraph
+from gknb.extractors.meta import extract_meta, resolve_region
 
 
 def meta_of(*lines, title=None):

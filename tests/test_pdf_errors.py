@@ -16,8 +16,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from extractors import NotAnnualReport, UnreadableDocument, extract_bytes
-from extractors.pdf import read, text_is_readable
+from gknb.extractors import NotAnnualReport, UnreadableDocument, extract_bytes
+from gknb.extractors.pdf import read, text_is_readable
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pdf"
 GKNB = Path(sys.executable).parent / "gknb"
@@ -124,8 +124,8 @@ def test_text_layer_readability(text, readable):
 def test_page_without_unicode_map_goes_to_ocr_not_text(monkeypatch):
     """no_unicode_map.pdf: page 3 of 洪泽区 with its fonts' ToUnicode maps removed (qpdf), so
     pypdfium2 reads glyph numbers and pdfplumber `(cid:NN)`: the page must be OCR'd, never read."""
-    from extractors import ocr
-    from extractors.document import Paragraph
+    from gknb.extractors import ocr
+    from gknb.extractors.document import Paragraph
 
     data = (FIXTURES / "no_unicode_map.pdf").read_bytes()
     pdf = pdfium.PdfDocument(data)
@@ -149,9 +149,9 @@ def test_unmapped_glyphs_in_a_table_send_the_page_to_ocr(samples, monkeypatch, w
     """`(cid:NN)` glyphs (pdfminer's name for a glyph without a Unicode map) on page 4 of 洪泽区:
     one inside the table could be a digit, so the page is OCR'd; one stray in the running text
     below the tables is dropped and the page read as text."""
-    import extractors.pdf as pdf_front
-    from extractors import ocr
-    from extractors.document import Paragraph
+    import gknb.extractors.pdf as pdf_front
+    from gknb.extractors import ocr
+    from gknb.extractors.document import Paragraph
 
     real = pdf_front.dedupe_chars
     top = 130.0 if where == "table" else 700.0  # page 4: the request table's rows / the narrative
@@ -181,7 +181,7 @@ def test_unmapped_glyphs_in_a_table_send_the_page_to_ocr(samples, monkeypatch, w
 
 
 def test_image_pages_without_ocr_installed_say_so(monkeypatch):
-    monkeypatch.setitem(sys.modules, "extractors.ocr", None)  # `from extractors.ocr import …` fails
+    monkeypatch.setitem(sys.modules, "extractors.ocr", None)  # `from gknb.extractors.ocr import …` fails
     with pytest.raises(UnreadableDocument) as info:
         read(_blank_image_page(), "scan.pdf")
     assert str(info.value) == "scan.pdf: no text layer (pages 1) and OCR is not available"

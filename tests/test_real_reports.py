@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl
-from extractors import extract_file
-from extractors.matcher import match
-from extractors import text as text_front_end
-from extractors import html as html_front_end
+from gknb.extractors import extract_file
+from gknb.extractors.matcher import match
+from gknb.extractors import text as text_front_end
+from gknb.extractors import html as html_front_end
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 
@@ -144,7 +144,7 @@ def test_a_date_printed_in_the_body_wins_over_the_pubdate_meta_tag() -> None:
     page = ('<html><head><meta name="PubDate" content="2020-02-03 09:00"></head><body>'
             '<p>某区2019年政府信息公开工作年度报告</p><p>发布日期：2020-01-31</p></body></html>')
     doc = html_front_end.read(page.encode(), "inline.html")
-    from extractors.meta import extract_meta
+    from gknb.extractors.meta import extract_meta
     assert extract_meta(doc, "2019").published == "2020-01-31"
 
 
@@ -154,7 +154,7 @@ def test_web_text_with_spaces_between_some_cells_is_solved() -> None:
     together web text (the telltale wanted six digits straight after a label), went to the text
     front end as one long line, and every cell came out missing. czj_2020.txt prints every cell
     space-separated, the whole table on one line: the same."""
-    from extractors import webtext
+    from gknb.extractors import webtext
 
     for name in ("czj_2023.txt", "czj_2020.txt"):
         assert webtext.looks_like((REAL / name).read_bytes()), name
@@ -168,7 +168,7 @@ def test_web_text_with_spaces_between_some_cells_is_solved() -> None:
 def test_a_line_based_table_with_single_spaces_is_not_web_text() -> None:
     """Rows on their own lines (`一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0` + line break) stay with
     the text front end."""
-    from extractors import webtext
+    from gknb.extractors import webtext
 
     rows = ["一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "1.属于国家秘密",
             "4.保护第三方合法权益", "2.重复申请"]
@@ -277,7 +277,7 @@ def test_a_signature_run_into_the_last_sentence_dates_the_report(name: str, publ
 
 
 def test_a_date_inside_the_last_sentence_is_not_a_signature() -> None:
-    from extractors.meta import extract_meta
+    from gknb.extractors.meta import extract_meta
     doc = text_front_end.read("某区2022年政府信息公开工作年度报告\n发布时间：2023-02-01\n本报告经审议于2023年1月7日\n".encode(), "inline.txt")
     assert extract_meta(doc, "2021").published == "2023-02-01"
 
@@ -316,7 +316,7 @@ def test_an_uncaptioned_five_value_row_in_section4_stays_missing() -> None:
 def test_a_placeholder_division_is_no_region() -> None:
     """shuyang_2025.txt's OCR prints 沐阳县 for 沭阳县; the division table's placeholder `县`
     (重庆市's 500200) matched its tail and the report was placed in 重庆市."""
-    from extractors.meta import resolve_region
+    from gknb.extractors.meta import resolve_region
     meta, _ = _extracted("shuyang_2025.txt")
     assert (meta.province, meta.city, meta.district) == (None, None, None)
     assert resolve_region("沭阳县人民政府")["district"] == "沭阳县"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import read_jsonl
-from extractors import extract_file
+from gknb.extractors import extract_file
 
 EXPECTED = __import__("pathlib").Path(__file__).parent / "fixtures" / "expected"
 COLS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")
@@ -143,5 +143,5 @@ def test_markdown_report_numbers_that_can_be_placed(extracted):
     # `| 规章 | 22 | 235 |`: two numbers for three columns → missing, not guessed
     assert row(ex, 2, "regulations", ("issued", "repealed", "in_force")) == [("missing", None)] * 3
     # what was placed satisfies the report's own identities
-    from extractors.identities import violations
+    from gknb.extractors.identities import violations
     assert violations(ex.cells, "2021") == []

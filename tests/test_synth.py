@@ -4,8 +4,8 @@ PDF via LibreOffice) extracting back to exactly the values drawn."""
 import pytest
 
 from conftest import read_jsonl
-from extractors import extract_file
-from extractors.identities import violations
+from gknb.extractors import extract_file
+from gknb.extractors.identities import violations
 from gknb.catalog import load_catalog
 from gknb.testing import synth
 

@@ -6,8 +6,8 @@ import codecs
 
 import pytest
 
-from extractors.encoding import decode_text
-from extractors.values import looks_like_value, parse_value
+from gknb.extractors.encoding import decode_text
+from gknb.extractors.values import looks_like_value, parse_value
 
 
 @pytest.mark.parametrize("text, value_type, expected", [
@@ -86,8 +86,8 @@ def test_declared_hz_is_decoded_as_hz_not_read_as_ascii():
 
 
 def test_the_html_front_end_and_the_crawler_read_a_declaration_alike():
-    from extractors.encoding import charset_in_markup
-    from extractors.html import declared_charset
+    from gknb.extractors.encoding import charset_in_markup
+    from gknb.extractors.html import declared_charset
     from gknb.crawl.links import decode_page
 
     text = "兴庆区民政局政府信息公开工作年度报告"

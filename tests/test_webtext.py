@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import read_jsonl
-from extractors import extract_file
-from extractors import webtext
+from gknb.extractors import extract_file
+from gknb.extractors import webtext
 from gknb.testing import synth
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webtext"

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-DB_HELP = "Warehouse file (default data/warehouse.duckdb; the GKNB_DB environment variable overrides it)."
+DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default data/raw)."
 
 
@@ -75,10 +75,10 @@ def nightly(
     Without PREFECT_API_URL it runs on a temporary local Prefect server with its own PREFECT_HOME.
     """
     _check_sites("nightly", urls, sites)
-    from flows.settings import prepare_prefect_environment
+    from gknb.flows.settings import prepare_prefect_environment
 
     prepare_prefect_environment()
-    from flows.nightly import NightlyError, nightly as nightly_flow
+    from gknb.flows.nightly import NightlyError, nightly as nightly_flow
     from gknb.paths import default_warehouse
 
     try:
@@ -112,7 +112,7 @@ def serve(
                    "(prefect server start --host 127.0.0.1; PREFECT_API_URL=http://127.0.0.1:4200/api)", err=True)
         raise typer.Exit(2)
     _check_sites("serve", url, sites)
-    from flows.deploy import serve_nightly
+    from gknb.flows.deploy import serve_nightly
     from gknb.paths import default_warehouse
 
     parameters = {"db": str((db or default_warehouse()).resolve()), "out": str(out.resolve()),

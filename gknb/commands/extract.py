@@ -12,7 +12,7 @@ def extract(
     file: Path = typer.Argument(..., help="A report: PDF, scanned PDF or image, HTML, .docx, text or Markdown."),
 ) -> None:
     """Print the report's metadata, then every cell of its template once, as JSON lines."""
-    from extractors import ExtractError, extract_file
+    from gknb.extractors import ExtractError, extract_file
 
     try:
         result = extract_file(file)

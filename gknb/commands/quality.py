@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-DB_HELP = "Warehouse file (default data/warehouse.duckdb; the GKNB_DB environment variable overrides it)."
+DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 
 
 def check(

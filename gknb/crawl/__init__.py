@@ -9,12 +9,12 @@ state (`crawl_fetches`) the next run reads.
 
 from __future__ import annotations
 
-from gknb.crawl.crawler import DEFAULT_RAW_DIR, crawl
+from gknb.crawl.crawler import crawl
 from gknb.crawl.errors import CrawlError, SiteConfigError
 from gknb.crawl.sites import DEFAULT_SITES_FILE, load_site_file, sites_for_urls
 from gknb.crawl.types import CrawledDocument, CrawlResult, Fetch, Site
 
 __all__ = [
     "crawl", "CrawlResult", "CrawledDocument", "Fetch", "Site", "CrawlError", "SiteConfigError",
-    "load_site_file", "sites_for_urls", "DEFAULT_SITES_FILE", "DEFAULT_RAW_DIR",
+    "load_site_file", "sites_for_urls", "DEFAULT_SITES_FILE",
 ]

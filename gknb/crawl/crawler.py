@@ -23,9 +23,7 @@ from gknb.crawl.sites import sites_for_urls
 from gknb.crawl.state import read_prior
 from gknb.crawl.storage import RawStore
 from gknb.crawl.types import ATTACHMENT, LIST_PAGE, REPORT_PAGE, CrawledDocument, CrawlResult, Fetch, PriorFetch, Site
-from gknb.paths import DATA_DIR
-
-DEFAULT_RAW_DIR = DATA_DIR / "raw"
+from gknb.paths import default_raw_dir
 
 
 def _now() -> datetime:
@@ -169,7 +167,7 @@ def crawl(targets: list[Site] | list[str], db: Path | None = None, raw_dir: Path
         sites += sites_for_urls(urls, **overrides)
     started, clock = _now(), time.monotonic()
     prior, known_sha = read_prior(db)
-    store = RawStore(Path(raw_dir) if raw_dir is not None else DEFAULT_RAW_DIR)
+    store = RawStore(Path(raw_dir) if raw_dir is not None else default_raw_dir())
     user_agent = sites[0].user_agent if sites else "gknb-crawler/0.1"
     with _progress(progress) as on_fetch, Fetcher(user_agent=user_agent, client=client) as fetcher:
         run = Crawl(fetcher, store, prior, known_sha, on_fetch=on_fetch)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from gknb.errors import ConfigError, GknbError
 
-class CrawlError(Exception):
+
+class CrawlError(GknbError):
     """Something about crawling went wrong; `kind` is the short word recorded with the URL."""
 
     kind = "error"
 
 
-class SiteConfigError(CrawlError):
+class SiteConfigError(CrawlError, ConfigError):
     """The site list (schemas/sites.yaml or a --sites file) is malformed: says which site and key."""
 
     kind = "config"

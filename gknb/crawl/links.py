@@ -29,13 +29,13 @@ def declared_charset(content_type: str | None, body: bytes) -> str | None:
         match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.IGNORECASE)
         if match:
             return match.group(1)
-    from extractors.encoding import charset_in_markup
+    from gknb.extractors.encoding import charset_in_markup
 
     return charset_in_markup(body)
 
 
 def decode_page(body: bytes, content_type: str | None) -> str:
-    from extractors.encoding import decode_text
+    from gknb.extractors.encoding import decode_text
 
     return decode_text(body, declared_charset(content_type, body))
 

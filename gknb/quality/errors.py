@@ -3,8 +3,10 @@ could not run at all (no warehouse, a warehouse without the core tables, a broke
 
 from __future__ import annotations
 
+from gknb.errors import GknbError
 
-class QualityError(Exception):
+
+class QualityError(GknbError):
     """The checks or the dashboard could not run; the message is one line for the user."""
 
 

@@ -16,8 +16,10 @@ from gknb.quality.findings import FINDING_COLUMNS, CheckRun
 
 
 def default_docs_dir(db: Path) -> Path:
-    """Data Docs live beside the warehouse's outputs: data/warehouse.duckdb -> data/out/data_docs."""
-    return Path(db).resolve().parent / "out" / "data_docs"
+    """One Data Docs site per warehouse, in its data directory (gknb.paths.data_docs_dir)."""
+    from gknb.paths import data_docs_dir
+
+    return data_docs_dir(db)
 
 
 def new_run_id(now: datetime) -> str:

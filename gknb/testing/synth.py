@@ -28,9 +28,9 @@ from pathlib import Path
 
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, ReportMeta
-from gknb.paths import DATA_DIR
+from gknb.paths import PACKAGE_DIR
 
-TEMPLATE_DOCX = DATA_DIR / "templates" / "blank_2021_template.docx"
+TEMPLATE_DOCX = PACKAGE_DIR / "testing" / "assets" / "blank_2021_template.docx"
 
 # (province, city, district) as cpca resolves `<district><agency>`; municipalities left out
 # because cpca names their city 市辖区.

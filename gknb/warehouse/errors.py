@@ -1,15 +1,18 @@
 """The warehouse's own errors; each is one clear line for the CLI."""
 
+from gknb.errors import ConfigError, GknbError, TerminalError
 
-class WarehouseError(Exception):
+
+
+class WarehouseError(GknbError):
     """Something about the warehouse itself went wrong (not one bad document)."""
 
 
-class SchemaError(WarehouseError):
+class SchemaError(WarehouseError, ConfigError):
     """The table registry (schemas/tables) or the DDL (sql/) is inconsistent."""
 
 
-class PublishError(WarehouseError):
+class PublishError(WarehouseError, TerminalError):
     """A build could not be swapped in; the old warehouse is untouched."""
 
 

@@ -77,7 +77,7 @@ def sha256_file(path: Path) -> tuple[str, int]:
 
 def extract_document(path: str | Path) -> ExtractedDocument:
     """Extract one file; never raises for a bad document (the error is in the result). Picklable."""
-    import extractors
+    from gknb import extractors
 
     path = Path(path).resolve()
     started = time.perf_counter()
