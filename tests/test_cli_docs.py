@@ -28,6 +28,15 @@ def test_every_option_is_documented_in_the_readme():
     assert not missing, f"options not mentioned in README.md: {missing}"
 
 
+def test_every_global_option_is_documented_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    options = [opt for param in group.params for opt in getattr(param, "opts", []) if opt.startswith("--")]
+    assert "--data-dir" in options and "--version" in options
+    missing = [opt for opt in options if opt != "--help" and f"`gknb {opt}" not in readme]
+    assert not missing, f"global options not documented as `gknb OPTION` in README.md: {missing}"
+
+
 def test_the_cli_has_the_commands_of_the_issues():
     names = {name for name, _ in _commands()}
     assert {"extract", "ingest", "export", "crawl", "nightly", "serve", "check", "dashboard"} <= names
