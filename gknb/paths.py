@@ -26,7 +26,10 @@ def _package_dir(package: str) -> Path:
     return Path(str(files(package)))
 
 
-SCHEMAS_DIR = _package_dir("gknb.schemas")
+# GKNB_SCHEMAS_DIR points at a copy of schemas/ (tests, operators trying an edit) without
+# touching the installed package; read once at import, so set it before gknb starts.
+SCHEMAS_ENV = "GKNB_SCHEMAS_DIR"
+SCHEMAS_DIR = Path(os.environ[SCHEMAS_ENV]).absolute() if os.environ.get(SCHEMAS_ENV) else _package_dir("gknb.schemas")
 SQL_DIR = _package_dir("gknb.sql")
 PACKAGE_DIR = Path(__file__).resolve().parent
 
