@@ -24,19 +24,14 @@ from gknb.catalog import load_catalog
 from gknb.contract import Extraction
 from gknb.warehouse.agency import agency_key, agency_kind
 from gknb.warehouse.errors import LoadError
+from gknb.warehouse.registry import arrow_schema, insert_columns, table
 from gknb.warehouse.types import DocumentOutcome, ExtractedDocument, IngestRun, SourceInfo
 
-DOCUMENT_COLUMNS = (
-    "document_id", "source_path", "url", "sha256", "size", "format", "status", "reason",
-    "reason_kind", "fetched_at", "http_status", "etag", "last_modified", "first_seen",
-    "report_id", "run_id",
-)
-REPORT_COLUMNS = (
-    "report_id", "agency", "agency_kind", "agency_key", "year", "template", "province", "city",
-    "district", "adcode", "published", "format", "pages", "document_id", "superseded_by",
-    "is_current", "narrative_requests", "warnings", "cells_missing", "load_seq", "loaded_at",
-)
-CELL_COLUMNS = ("report_id", "section", "item", "row_key", "col_key", "status", "value", "raw", "page", "confidence")
+# The column lists and Arrow types come from the table registry (schemas/tables/*.yaml), the one
+# place they are spelled. `_document_row` yields the documents columns in this order.
+DOCUMENT_COLUMNS = tuple(c for c in insert_columns("documents") if c != "agency_column_url")
+REPORT_COLUMNS = insert_columns("reports")
+CELL_COLUMNS = insert_columns("cells")
 
 
 def utcnow() -> datetime:
@@ -338,23 +333,19 @@ def _write(con, group: _Group) -> None:
 
     if group.documents:
         cols = list(zip(*group.documents))
-        types = [pa.string(), pa.string(), pa.string(), pa.string(), pa.int64(), pa.string(), pa.string(),
-                 pa.string(), pa.string(), pa.timestamp("us"), pa.int32(), pa.string(), pa.string(),
-                 pa.timestamp("us"), pa.string(), pa.string()]
+        schema = arrow_schema("documents", DOCUMENT_COLUMNS)
         _insert(con, "documents", DOCUMENT_COLUMNS,
-                pa.table({n: pa.array(c, t) for n, c, t in zip(DOCUMENT_COLUMNS, cols, types)}))
+                pa.table({f.name: pa.array(c, f.type) for f, c in zip(schema, cols)}))
     if group.reports:
-        types = {"year": pa.int32(), "published": pa.date32(), "pages": pa.int32(), "is_current": pa.bool_(),
-                 "narrative_requests": pa.int32(), "warnings": pa.list_(pa.string()), "cells_missing": pa.int32(),
-                 "load_seq": pa.int64(), "loaded_at": pa.timestamp("us")}
+        schema = arrow_schema("reports", REPORT_COLUMNS)
         _insert(con, "reports", REPORT_COLUMNS, pa.table({
-            n: pa.array([r[n] for r in group.reports], types.get(n, pa.string())) for n in REPORT_COLUMNS}))
+            f.name: pa.array([r.get(f.name) for r in group.reports], f.type) for f in schema}))
     if group.cells["report_id"]:
-        types = [pa.string(), pa.int32(), pa.string(), pa.string(), pa.string(), pa.string(), pa.string(),
-                 pa.string(), pa.int32(), pa.float64()]
+        # value goes in as exact decimal text and is cast to the registry's DECIMAL in SQL
+        schema = arrow_schema("cells", CELL_COLUMNS, overrides={"value": pa.string()})
         _insert(con, "cells", CELL_COLUMNS,
-                pa.table({n: pa.array(group.cells[n], t) for n, t in zip(CELL_COLUMNS, types)}),
-                casts={"value": "CAST(value AS DECIMAL(18,6))"})
+                pa.table({f.name: pa.array(group.cells[f.name], f.type) for f in schema}),
+                casts={"value": f"CAST(value AS {table('cells').column('value').type})"})
 
 
 def _insert(con, table: str, columns, arrow_table, casts: dict[str, str] | None = None) -> None:
@@ -371,8 +362,6 @@ def _insert(con, table: str, columns, arrow_table, casts: dict[str, str] | None 
 def record_run(con, run: IngestRun) -> None:
     """Write (or update) the run's row in `ingest_runs`."""
     con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [run.run_id])
-    con.execute(
-        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run.run_id, run.started, run.finished, run.trigger, run.workers, run.documents, run.loaded,
-         run.rejected, run.unchanged, run.duplicates, run.superseded, run.extract_seconds,
-         run.load_seconds, run.wall_seconds])
+    columns = insert_columns("ingest_runs")  # the IngestRun fields of the same names
+    con.execute(f"INSERT INTO ingest_runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [getattr(run, c) for c in columns])

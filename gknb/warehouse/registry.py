@@ -1,12 +1,19 @@
-"""The table registry: one YAML file per table in schemas/tables/ (PUDL style).
+"""The table registry: one YAML file per table in schemas/tables/ and per view in schemas/views/.
 
-Each file names the table, its layer, a description, its columns (name, DuckDB type, nullability,
-description) and the checks on it, each with a sentence on why it exists. The DDL in sql/ddl must
-agree with it (`ddl_mismatches`), and `run_checks` evaluates the structural checks on a warehouse.
+Each table file names the table, its layer, a description, its columns (name, DuckDB type,
+nullability, description, the unit of a measure) and the checks on it, each with a sentence on
+why it exists. The DDL in sql/ddl must agree with it (`ddl_mismatches`), and `run_checks`
+evaluates the structural checks on a warehouse. Each view file describes a view of sql/views and
+every column it returns (the types come from DuckDB).
+
+The registry is the only column list: the loader's Arrow schemas (`arrow_schema`) and INSERT
+column lists (`insert_columns`) are derived from it, and `comment_statements` turns every
+description into `COMMENT ON TABLE/VIEW/COLUMN`, so `duckdb_columns().comment` is the dictionary.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +24,10 @@ from gknb.paths import SCHEMAS_DIR
 from gknb.warehouse.errors import SchemaError
 
 TABLES_DIR = SCHEMAS_DIR / "tables"
+VIEWS_DIR = SCHEMAS_DIR / "views"
 LAYERS = ("raw", "core", "out", "quality")
+# Units a measure column may declare (shown in the dictionary and the export's datapackage.json).
+UNITS = ("count", "10k_yuan", "ratio", "percent", "year", "days", "seconds", "bytes")
 CHECK_KINDS = ("unique", "accepted_values", "expression", "foreign_key", "not_null")
 
 
@@ -27,6 +37,7 @@ class Column:
     type: str
     description: str
     nullable: bool = True
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,8 @@ def read_table(path: Path) -> Table:
         cdesc = (col.get("description") or "").strip()
         if not cdesc:
             raise SchemaError(f"{name}.{cname}: the column has no description")
-        columns.append(Column(cname, str(col["type"]).upper(), cdesc, bool(col.get("nullable", True))))
+        columns.append(Column(cname, str(col["type"]).upper(), cdesc, bool(col.get("nullable", True)),
+                              _unit(name, cname, col)))
     if not columns:
         raise SchemaError(f"{name}: the table has no columns")
     names = [c.name for c in columns]
@@ -199,3 +211,208 @@ def run_checks(con, tables: dict[str, Table] | None = None) -> list[Violation]:
             if n:
                 out.append(Violation(check.id, table.name, int(n), check.why))
     return out
+
+
+def _unit(owner: str, cname: str, col: dict) -> str | None:
+    unit = col.get("unit")
+    if unit is not None and unit not in UNITS:
+        raise SchemaError(f"{owner}.{cname}: unknown unit {unit!r} (one of {', '.join(UNITS)})")
+    return unit
+
+
+# --- the registry as the column list of the loader ------------------------------------------------
+
+_ARROW_SCALARS = {
+    "VARCHAR": "string", "INTEGER": "int32", "BIGINT": "int64", "DOUBLE": "float64",
+    "BOOLEAN": "bool_", "DATE": "date32", "TIMESTAMP": "timestamp", "SMALLINT": "int16",
+}
+
+
+def arrow_type(duckdb_type: str):
+    """The Arrow type of a registry type (DECIMAL(p,s) → decimal128, X[] → list of X)."""
+    import pyarrow as pa
+
+    t = duckdb_type.upper().strip()
+    if t.endswith("[]"):
+        return pa.list_(arrow_type(t[:-2]))
+    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", t)
+    if m:
+        return pa.decimal128(int(m.group(1)), int(m.group(2)))
+    name = _ARROW_SCALARS.get(t)
+    if name is None:
+        raise SchemaError(f"no Arrow type for the registry type {duckdb_type}")
+    return pa.timestamp("us") if name == "timestamp" else getattr(pa, name)()
+
+
+def table(name: str) -> Table:
+    try:
+        return load_registry()[name]
+    except KeyError:
+        raise SchemaError(f"{name}: no schemas/tables/{name}.yaml") from None
+
+
+def insert_columns(name: str) -> tuple[str, ...]:
+    """The columns of a table in registry (= DDL) order: the INSERT column list of the loader."""
+    return tuple(c.name for c in table(name).columns)
+
+
+def arrow_schema(name: str, columns=None, overrides: dict | None = None):
+    """The Arrow schema of a table (or of `columns` of it, in that order), from the registry.
+
+    `overrides` maps a column to another Arrow type, for a value the INSERT casts itself (the
+    loader passes `cells.value` as exact decimal text and casts it to DECIMAL in SQL).
+    """
+    import pyarrow as pa
+
+    t = table(name)
+    overrides = overrides or {}
+    fields = []
+    for cname in columns or insert_columns(name):
+        col = t.column(cname)
+        if col is None:
+            raise SchemaError(f"{name}.{cname}: not a column of schemas/tables/{name}.yaml")
+        fields.append(pa.field(cname, overrides.get(cname) or arrow_type(col.type), nullable=col.nullable))
+    return pa.schema(fields)
+
+
+# --- views ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ViewColumn:
+    name: str
+    description: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    columns: tuple[ViewColumn, ...]
+    export: bool = True  # written by `gknb export` (v_cells_history is not: it repeats v_cells)
+    materialised: bool = False  # also kept as the table out_<name> (gknb.warehouse.rollups)
+    path: Path | None = None
+
+    def column(self, name: str) -> ViewColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def read_view(path: Path) -> View:
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(spec, dict) or not spec.get("name"):
+        raise SchemaError(f"{path.name}: needs a mapping with a `name`")
+    name = spec["name"]
+    if path.stem != name:
+        raise SchemaError(f"{path.name}: declares view {name!r}; the file must be named {name}.yaml")
+    description = (spec.get("description") or "").strip()
+    if not description:
+        raise SchemaError(f"{name}: the view has no description")
+    columns = []
+    for col in spec.get("columns") or []:
+        cname, cdesc = col.get("name"), (col.get("description") or "").strip()
+        if not cname or not cdesc:
+            raise SchemaError(f"{name}.{cname}: a view column needs a name and a description")
+        columns.append(ViewColumn(cname, cdesc, _unit(name, cname, col)))
+    names = [c.name for c in columns]
+    if not columns or len(set(names)) != len(names):
+        raise SchemaError(f"{name}: the view needs its columns, each declared once")
+    return View(name, description, tuple(columns), bool(spec.get("export", True)),
+                bool(spec.get("materialised", False)), path)
+
+
+@lru_cache(maxsize=4)
+def load_views(views_dir: Path = VIEWS_DIR) -> dict[str, View]:
+    """Every view of schemas/views, by name, validated."""
+    views = {}
+    for path in sorted(views_dir.glob("*.yaml")):
+        view = read_view(path)
+        views[view.name] = view
+    if not views:
+        raise SchemaError(f"no view definitions in {views_dir}")
+    return views
+
+
+def view_mismatches(con, views: dict[str, View] | None = None) -> list[str]:
+    """Where the views DuckDB created from sql/views differ from schemas/views (empty when they agree)."""
+    views = views if views is not None else load_views()
+    rows = con.execute(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_schema, table_name) "
+        "WHERE t.table_schema = 'main' AND t.table_type = 'VIEW' ORDER BY c.table_name, c.ordinal_position"
+    ).fetchall()
+    actual: dict[str, list[str]] = {}
+    for view, column in rows:
+        actual.setdefault(view, []).append(column)
+    problems = []
+    for name, view in views.items():
+        if name not in actual:
+            problems.append(f"{name}: in schemas/views but sql/views does not create it")
+            continue
+        for col in view.columns:
+            if col.name not in actual[name]:
+                problems.append(f"{name}.{col.name}: described in schemas/views but the view has no such column")
+        for cname in actual[name]:
+            if view.column(cname) is None:
+                problems.append(f"{name}.{cname}: returned by the view but not described in schemas/views")
+    for name in actual:
+        if name not in views:
+            problems.append(f"{name}: created by sql/views but has no schemas/views/{name}.yaml")
+    return problems
+
+
+# --- COMMENT ON: the dictionary inside the database ------------------------------------------------
+
+def _literal(text: str) -> str:
+    return "'" + " ".join(text.split()).replace("'", "''") + "'"
+
+
+def describe(name: str) -> tuple[str, dict[str, str]] | None:
+    """(description, {column: description}) of a table, a view, or the `out_<view>` table that
+    materialises a view; None for a name the registry does not know."""
+    tables, views = load_registry(), load_views()
+    if name in tables:
+        t = tables[name]
+        return t.description, {c.name: _with_unit(c.description, c.unit) for c in t.columns}
+    base = name[4:] if name.startswith("out_") and name[4:] in views else name
+    if base in views:
+        v = views[base]
+        prefix = f"Materialised copy of the view {base} (refreshed by every build). " if base != name else ""
+        return prefix + v.description, {c.name: _with_unit(c.description, c.unit) for c in v.columns}
+    return None
+
+
+def _with_unit(description: str, unit: str | None) -> str:
+    return f"{description} [unit: {unit}]" if unit else description
+
+
+def comment_statements(con) -> list[str]:
+    """COMMENT ON statements for every table and view of the database the registry describes."""
+    objects = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
+        "ORDER BY table_name").fetchall()
+    statements = []
+    for name, kind in objects:
+        described = describe(name)
+        if described is None:
+            continue
+        description, columns = described
+        keyword = "VIEW" if kind == "VIEW" else "TABLE"
+        statements.append(f"COMMENT ON {keyword} {name} IS {_literal(description)}")
+        present = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+            [name]).fetchall()]
+        for cname in present:
+            if cname in columns:
+                statements.append(f"COMMENT ON COLUMN {name}.{cname} IS {_literal(columns[cname])}")
+    return statements
+
+
+def apply_comments(con) -> int:
+    """Write every description of the registry into the database as comments; statements run."""
+    statements = comment_statements(con)
+    for statement in statements:
+        con.execute(statement)
+    return len(statements)
