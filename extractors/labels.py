@@ -75,11 +75,14 @@ def _alias_set(spec) -> AliasSet:
     group = False
     unless: tuple[str, ...] = ()
     if isinstance(spec, dict):
+        unknown = sorted(set(spec) - {"aliases", "group", "unless"})
+        if unknown:  # a misspelt `unless` would silently stop vetoing
+            raise ValueError(f"label alias entry has unknown key(s) {', '.join(map(str, unknown))}: {spec!r}")
         group = bool(spec.get("group", False))
         unless = tuple(norm_label(u) for u in spec.get("unless", []))
         spec = spec["aliases"]
-    if not isinstance(spec, list) or not spec:
-        raise ValueError(f"label alias entry must be a non-empty list: {spec!r}")
+    if not isinstance(spec, list) or not spec or not all(isinstance(a, str) and a for a in spec):
+        raise ValueError(f"label alias entry must be a non-empty list of strings: {spec!r}")
     contains = tuple(norm_label(a) for a in spec if not a.startswith("="))
     equals = tuple(norm_label(a[1:]) for a in spec if a.startswith("="))
     return AliasSet(contains, equals, group, unless)
@@ -91,6 +94,10 @@ def load_aliases() -> Aliases:
 
     with (SCHEMAS_DIR / "label_aliases.yaml").open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
+    for part in ("sections", "items", "template_markers"):  # plain lists: a string would match by its characters
+        for key, value in ((raw or {}).get(part) or {}).items():
+            if not isinstance(value, list) or not value or not all(isinstance(a, str) and a for a in value):
+                raise ValueError(f"{part}.{key} must be a non-empty list of strings, got {value!r}")
     return Aliases(
         sections={int(k): tuple(norm_label(a) for a in v) for k, v in raw["sections"].items()},
         items={k: tuple(norm_label(a) for a in v) for k, v in raw["items"].items()},

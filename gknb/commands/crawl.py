@@ -10,6 +10,8 @@ from typing import List, Optional
 
 import typer
 
+from gknb.config import validate_configuration
+
 DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default data/raw)."
 
@@ -23,6 +25,7 @@ def crawl(
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress display (logs, CI)."),
 ) -> None:
     """Crawl report columns (robots.txt obeyed, only new or changed files downloaded) and load what they hold."""
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.crawl import CrawlError, crawl as run_crawl
     from gknb.crawl.load import ingest_crawl
     from gknb.paths import default_warehouse
@@ -74,6 +77,7 @@ def nightly(
 
     Without PREFECT_API_URL it runs on a temporary local Prefect server with its own PREFECT_HOME.
     """
+    validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
     _check_sites("nightly", urls, sites)
     from gknb.flows.settings import prepare_prefect_environment
 
@@ -105,6 +109,7 @@ def serve(
     Start the server first: `prefect server start --host 127.0.0.1`, then
     `PREFECT_API_URL=http://127.0.0.1:4200/api gknb serve`. Stops with Ctrl-C.
     """
+    validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
     import os
 
     if not os.environ.get("PREFECT_API_URL"):

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import typer
 
+from gknb.config import validate_configuration
+
 
 def extract(
     file: Path = typer.Argument(..., help="A report: PDF, scanned PDF or image, HTML, .docx, text or Markdown."),
 ) -> None:
     """Print the report's metadata, then every cell of its template once, as JSON lines."""
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.extractors import ExtractError, extract_file
 
     try:

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from gknb.config import validate_configuration
+
 DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 
 
@@ -21,6 +23,7 @@ def check(
 
     Findings are data, not failure: exits 0 whenever the checks ran, whatever they found.
     """
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.paths import default_warehouse
     from gknb.quality import QualityError, run_checks
     from gknb.warehouse.errors import WarehouseError
@@ -39,6 +42,7 @@ def dashboard(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Build the static HTML dashboard for auditors from the latest check run."""
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.paths import default_warehouse
     from gknb.quality import QualityError
     from gknb.quality.dashboard import build_dashboard

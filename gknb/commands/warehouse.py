@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from gknb.config import validate_configuration
+
 DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 
 
@@ -19,6 +21,7 @@ def ingest(
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (logs, CI)."),
 ) -> None:
     """Extract reports in parallel and load them into the DuckDB warehouse, then swap it in atomically."""
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.paths import default_warehouse
     from gknb.warehouse.errors import WarehouseError
     from gknb.warehouse.ingest import ingest_paths
@@ -41,6 +44,7 @@ def export(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Write the warehouse's tables as Parquet files partitioned by reporting year."""
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.paths import default_warehouse
     from gknb.warehouse.errors import WarehouseError
     from gknb.warehouse.export import export_parquet

@@ -26,8 +26,16 @@ class KindRule:
 @lru_cache(maxsize=1)
 def kind_rules() -> tuple[KindRule, ...]:
     spec = yaml.safe_load(KINDS_FILE.read_text(encoding="utf-8"))
+    # a misspelt key must fail here, not silently drop a rule's level or every rule
+    if not isinstance(spec, dict) or set(spec) != {"kinds"} or not isinstance(spec["kinds"], list) or not spec["kinds"]:
+        raise SchemaError("agency_kinds.yaml: expected one key `kinds` holding a non-empty list of rules")
     rules = []
     for r in spec.get("kinds") or []:
+        unknown = sorted(set(r) - {"kind", "why", "level", "patterns"}) if isinstance(r, dict) else ["(not a mapping)"]
+        if unknown:
+            raise SchemaError(f"agency_kinds.yaml: unknown key(s) {', '.join(map(str, unknown))} in rule {(r.get('kind') if isinstance(r, dict) else r)!r}")
+        if not isinstance(r.get("patterns"), list) or not all(isinstance(p, str) and p for p in r["patterns"]):
+            raise SchemaError(f"agency_kinds.yaml: patterns of {r.get('kind')!r} must be a list of regular expressions")
         if not r.get("kind") or not r.get("patterns") or not (r.get("why") or "").strip():
             raise SchemaError(f"agency_kinds.yaml: a rule needs kind, patterns and why: {r!r}")
         if r.get("level") not in (None, *LEVELS):

@@ -81,6 +81,14 @@ def read_table(path: Path) -> Table:
     if not isinstance(spec, dict) or not spec.get("name"):
         raise SchemaError(f"{path.name}: needs a mapping with a `name`")
     name = spec["name"]
+    # a misspelt key (`primary_kye`, `nulable`) must fail, not silently drop what it says
+    unknown = sorted(set(map(str, spec)) - {"name", "layer", "description", "primary_key", "columns", "checks"})
+    if unknown:
+        raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
+    for col in spec.get("columns") or []:
+        extra = sorted(set(map(str, col)) - {"name", "type", "description", "nullable"}) if isinstance(col, dict) else ["(not a mapping)"]
+        if extra:
+            raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
     if path.stem != name:
         raise SchemaError(f"{path.name}: declares table {name!r}; the file must be named {name}.yaml")
     description = (spec.get("description") or "").strip()
@@ -305,6 +313,14 @@ def read_view(path: Path) -> View:
     if not isinstance(spec, dict) or not spec.get("name"):
         raise SchemaError(f"{path.name}: needs a mapping with a `name`")
     name = spec["name"]
+    # a misspelt key (`primary_kye`, `nulable`) must fail, not silently drop what it says
+    unknown = sorted(set(map(str, spec)) - {"name", "layer", "description", "primary_key", "columns", "checks"})
+    if unknown:
+        raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
+    for col in spec.get("columns") or []:
+        extra = sorted(set(map(str, col)) - {"name", "type", "description", "nullable"}) if isinstance(col, dict) else ["(not a mapping)"]
+        if extra:
+            raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
     if path.stem != name:
         raise SchemaError(f"{path.name}: declares view {name!r}; the file must be named {name}.yaml")
     description = (spec.get("description") or "").strip()
