@@ -86,7 +86,7 @@ def read_table(path: Path) -> Table:
     if unknown:
         raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
     for col in spec.get("columns") or []:
-        extra = sorted(set(map(str, col)) - {"name", "type", "description", "nullable"}) if isinstance(col, dict) else ["(not a mapping)"]
+        extra = sorted(set(map(str, col)) - {"name", "type", "description", "nullable", "unit"}) if isinstance(col, dict) else ["(not a mapping)"]
         if extra:
             raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
     if path.stem != name:
@@ -313,12 +313,12 @@ def read_view(path: Path) -> View:
     if not isinstance(spec, dict) or not spec.get("name"):
         raise SchemaError(f"{path.name}: needs a mapping with a `name`")
     name = spec["name"]
-    # a misspelt key (`primary_kye`, `nulable`) must fail, not silently drop what it says
-    unknown = sorted(set(map(str, spec)) - {"name", "layer", "description", "primary_key", "columns", "checks"})
+    # a misspelt key (`materialized`, `descripton`) must fail, not silently drop what it says
+    unknown = sorted(set(map(str, spec)) - {"name", "description", "columns", "export", "materialised"})
     if unknown:
         raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
     for col in spec.get("columns") or []:
-        extra = sorted(set(map(str, col)) - {"name", "type", "description", "nullable"}) if isinstance(col, dict) else ["(not a mapping)"]
+        extra = sorted(set(map(str, col)) - {"name", "description", "unit", "type", "nullable"}) if isinstance(col, dict) else ["(not a mapping)"]
         if extra:
             raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
     if path.stem != name:
