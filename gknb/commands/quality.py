@@ -38,21 +38,32 @@ def check(
 
 
 def dashboard(
-    out: Path = typer.Option(..., "--out", help="Folder to write the dashboard into (index.html; opens from disk)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Folder to write the static dashboard into (index.html + one page per province; "
+                            "relative links only; default: dashboard/ in the data directory)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    serve: bool = typer.Option(False, "--serve", help="Run the workbench, a read-only web application over the "
+                                                      "warehouse, instead of writing files."),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --serve: the address to listen on."),
+    port: int = typer.Option(8000, "--port", help="With --serve: the port to listen on."),
+    raw: Optional[Path] = typer.Option(None, "--raw", help="With --serve: the raw store of crawled files the "
+                                                           "evidence links serve (default: raw/ in the data directory)."),
 ) -> None:
-    """Build the static HTML dashboard for auditors from the latest check run."""
-    validate_configuration()  # configuration errors stop the run before anything is recorded
-    from gknb.paths import default_warehouse
-    from gknb.quality import QualityError
-    from gknb.quality.dashboard import build_dashboard
+    """Build the static HTML dashboard for auditors, or serve the workbench (--serve)."""
+    from gknb.paths import default_dashboard_dir, default_warehouse
 
     target = db or default_warehouse()
-    try:
-        index = build_dashboard(target, out)
-    except QualityError as exc:
-        typer.echo(f"gknb dashboard: {exc}", err=True)
-        raise typer.Exit(2)
+    if serve:
+        if out is not None:
+            raise typer.BadParameter("--serve and --out: choose one")
+        from gknb.workbench import serve as run_server
+
+        typer.echo(f"workbench: http://{host}:{port}/ over {target} (Ctrl-C stops it)")
+        run_server(target, host=host, port=port, raw_dir=raw)
+        return
+    from gknb.quality.dashboard import build_dashboard
+
+    index = build_dashboard(target, out or default_dashboard_dir())
     typer.echo(f"dashboard: {index}")
 
 
