@@ -50,6 +50,7 @@ def dashboard(
                                                            "evidence links serve (default: raw/ in the data directory)."),
 ) -> None:
     """Build the static HTML dashboard for auditors, or serve the workbench (--serve)."""
+    validate_configuration()  # configuration errors stop the run before anything is recorded
     from gknb.paths import default_dashboard_dir, default_warehouse
 
     target = db or default_warehouse()
