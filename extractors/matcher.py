@@ -23,14 +23,11 @@ from gknb.extractors.errors import NotAnnualReport
 from gknb.extractors.labels import (
     column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, strip_numbering,
 )
-from gknb.extractors.values import is_nil_word, looks_like_value, parse_value
+from gknb.extractors.values import footnote_note, is_nil_word, keyed_warning, looks_like_value, parse_value
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
+from gknb.structure import load_structure
 
-APPLICANT_COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org", "total")
-REVIEW_ROWS = ("admin_review", "lawsuit_direct", "lawsuit_after_review")
-REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
-OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
 # A paragraph this short, right before a row of bare numbers, may be that row's label (PDFs
 # converted to text put a wrapped label on its own lines).
 _LABEL_LINE_MAX = 40
@@ -108,7 +105,7 @@ def match(document: Document) -> Extraction:
     recognised += _match_section2(observations, template, placed, warnings)
     n3, other_variant = _match_section3(observations, template, placed, warnings)
     recognised += n3
-    recognised += _match_section4(observations, placed, warnings)
+    recognised += _match_section4(observations, template, placed, warnings)
 
     meta = meta_mod.extract_meta(document, template)
     if recognised == 0 and not meta_mod.has_report_title(document):
@@ -420,8 +417,10 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
 
 
 def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[str]) -> tuple[int, bool]:
-    catalog = load_catalog()
-    order = catalog.rows(template, 3)
+    structure = load_structure()
+    order = structure.rows(template, 3, variants=True)
+    request_columns = structure.columns(template, 3, group="request_columns")
+    variant = structure.variant(template)
     rows3 = [ob for ob in obs if ob.section == 3]
     # 1. each row's candidates: its own label, else the short label lines just above it
     for ob in rows3:
@@ -443,7 +442,7 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     taken: dict[str, Obs] = {}
 
     def fullness(o: Obs) -> int:
-        return 2 if len(o.values) == len(APPLICANT_COLUMNS) else (1 if o.values else 0)
+        return 2 if len(o.values) == len(request_columns) else (1 if o.values else 0)
 
     for ob in seq:
         if ob.key is None:
@@ -458,10 +457,9 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     for ob in seq:
         if ob.key is not None and taken.get(ob.key) is not ob:
             ob.key = None
-    subrows_printed = any(k in taken for k in OTHER_SUBROWS)
-    other_variant = template == "2021" and "other" in taken and not subrows_printed
-    slots = [k for k in order if not (template == "2021" and k == "other" and not other_variant)
-             and not (other_variant and k in OTHER_SUBROWS)]
+    # the variant row (2021 （六）其他处理 printed as one row) counts only where no sub-row is printed
+    other_variant = variant is not None and variant.row in taken and not any(k in taken for k in variant.replaces)
+    slots = structure.rows(template, 3, variant_printed=other_variant)
     # 4. rows without a certain label: between two anchors, as many rows as free template rows
     #    fill them in order (reading order is the table's order); otherwise they stay unplaced
     i = 0
@@ -492,7 +490,7 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     for key, ob in taken.items():
         if key not in slots:
             continue
-        result, reason = _place(ob, list(APPLICANT_COLUMNS), ob.header)
+        result, reason = _place(ob, request_columns, ob.header)
         n += 1
         if result is None:
             warnings.append(f"section 3/{key}: {reason}; its cells are missing")
@@ -530,19 +528,22 @@ def _remember_unplaced(placed: dict, section: int, key: str, ob: Obs) -> None:
 # ---------------------------------------------------------------- section 4
 
 
-def _match_section4(obs: list[Obs], placed: dict, warnings: list[str]) -> int:
+def _match_section4(obs: list[Obs], template: str, placed: dict, warnings: list[str]) -> int:
+    structure = load_structure()
+    review_rows = structure.rows(template, 4, group="proceedings")
+    review_columns = structure.columns(template, 4, group="review_columns")
     rows4 = [ob for ob in obs if ob.section == 4 and ob.values]
-    full = [(r, c) for r in REVIEW_ROWS for c in REVIEW_COLUMNS]
+    full = [(r, c) for r in review_rows for c in review_columns]
     n = 0
     for ob in rows4:
         cands = row_candidates(4, ob.labels) if ob.labels else set()
-        if not ob.labels and ob.pending_label and len(ob.values) == len(REVIEW_COLUMNS):
+        if not ob.labels and ob.pending_label and len(ob.values) == len(review_columns):
             cands = row_candidates(4, ob.pending_label[-1:])  # a caption line: see _observe
         if len(cands) == 1:
             key = next(iter(cands))
-            if any((4, key, c) in placed for c in REVIEW_COLUMNS):
+            if any((4, key, c) in placed for c in review_columns):
                 continue
-            result, reason = _place(ob, list(REVIEW_COLUMNS), None)
+            result, reason = _place(ob, review_columns, None)
             if result is None:
                 warnings.append(f"section 4/{key}: {reason}; its cells are missing")
                 continue
@@ -557,7 +558,7 @@ def _match_section4(obs: list[Obs], placed: dict, warnings: list[str]) -> int:
                 placed[(4, r, c)] = Placed(v.text, ob.page, v.confidence)
             n += 1
             continue
-        result, reason = _place4_by_position(ob)
+        result, reason = _place4_by_position(ob, review_rows, review_columns)
         if result is None:
             warnings.append(f"section 4: {reason}; its cells are missing")
             n += 1
@@ -567,18 +568,19 @@ def _match_section4(obs: list[Obs], placed: dict, warnings: list[str]) -> int:
     return n
 
 
-def _place4_by_position(ob: Obs) -> tuple[dict | None, str]:
-    where = f"row {ob.describe()}: {len(ob.values)} values for 15 columns"
+def _place4_by_position(ob: Obs, review_rows: list[str], review_columns: list[str]) -> tuple[dict | None, str]:
+    n = len(review_rows) * len(review_columns)
+    where = f"row {ob.describe()}: {len(ob.values)} values for {n} columns"
     h = ob.header
-    if h is None or len(h.leaves) != 15 or h.table != ob.row.table:
+    if h is None or len(h.leaves) != n or h.table != ob.row.table:
         return None, where
     leaves = sorted(h.leaves, key=lambda lv: (lv[0][0], lv[0][1]))
-    if [k for _, k in leaves] != list(REVIEW_COLUMNS) * 3:
+    if [k for _, k in leaves] != list(review_columns) * len(review_rows):
         return None, where + " (the header's columns are not the template's)"
     if not ob.row.grid and not any(s.x0 is not None for s in ob.values):
         if len(ob.row.cells) != h.width or not ob.row.cells[-1].text.strip():
             return None, where + " (text row not aligned with its header)"
-    keys = [(r, c) for r in REVIEW_ROWS for c in REVIEW_COLUMNS]
+    keys = [(r, c) for r in review_rows for c in review_columns]
     out: dict = {}
     for v in ob.values:
         pos = _position(v)
@@ -620,8 +622,10 @@ def _cells(catalog, template: str, placed: dict, other_variant: bool, warnings: 
             text = text.strip() + p.unit  # 251000 under 采购总金额（元） is 25.1 万元
         status, value = parse_value(text, cc.value_type)
         if status == "missing":
-            warnings.append(f"{cc.section}/{cc.row_key}/{cc.col_key}: {value}")
+            warnings.append(keyed_warning(f"{cc.section}/{cc.row_key}/{cc.col_key}", value))
             value = None
+        elif footnote_note(text):  # `74³`: the mark is stripped, and the report says so
+            warnings.append(keyed_warning(f"{cc.section}/{cc.row_key}/{cc.col_key}", footnote_note(text)))
         raw = p.text.strip() if p.text is not None else None
         cells.append(Cell(cc.section, cc.row_key, cc.col_key, status, value, raw or None, p.page, p.confidence))
     for s in sorted(missing_sections):

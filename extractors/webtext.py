@@ -30,6 +30,7 @@ from gknb.extractors.document import Document, Paragraph
 from gknb.extractors.errors import ExtractError, NotAnnualReport
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
+from gknb.structure import load_structure
 
 # Labels that, run together with ≥6 digits, give this form away; a tab- or space-separated table
 # never prints six digits straight after a row label for these all-zero-prone rows.
@@ -116,12 +117,12 @@ _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?:[（(][�
 def _row_specs(template: str) -> tuple[list[RowSpec], list[RowSpec], list[str]]:
     """(section 2 rows, section 3 rows, section-4 columns) of a template, in printed order."""
     cat = load_catalog()
+    structure = load_structure()
     cells = cat.template_cells(template, variants=True)
     s2, s3 = [], []
     for section, store in ((2, s2), (3, s3)):
-        for row_key in cat.rows(template, section):
-            if template == "2021" and row_key == "other":
-                continue  # the variant row; the sub-rows are looked for (see _sections)
+        # the variant row is left out: the sub-rows are looked for (see _choose_other_rows)
+        for row_key in structure.rows(template, section):
             row_cells = [c for c in cells if c.section == section and c.row_key == row_key]
             label = row_cells[0].row_label
             if section == 2:
@@ -135,8 +136,8 @@ def _row_specs(template: str) -> tuple[list[RowSpec], list[RowSpec], list[str]]:
                 pattern = _flex(core)
             store.append(RowSpec(section, row_key, re.compile(pattern), number,
                                  [(c.col_key, c.value_type) for c in row_cells]))
-    s4_cols = [(r, c.col_key) for r in cat.rows(template, 4)
-               for c in cells if c.section == 4 and c.row_key == r]
+    s4_cols = [(r, c) for r in structure.rows(template, 4, group="proceedings")
+               for c in structure.columns(template, 4, group="review_columns")]
     return s2, s3, s4_cols
 
 
@@ -390,21 +391,19 @@ def _vec(pieces: tuple[str, ...]) -> tuple[int, ...] | None:
 
 def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warnings: list[str]) -> dict:
     """S3.balance and S3.outcomes across rows, column by column, to a fixpoint."""
-    rows = load_catalog().rows(template, 3)
-    first, last = rows.index("granted"), rows.index("total_processed")
-    subrows = ("other_no_correction", "other_unpaid_fee", "other_other")
-    outcome = list(rows[first:last])
-    if template == "2021":
-        # the printed variant row replaces its three sub-rows, never both
-        drop = subrows if "other" in cands else ("other",)
-        outcome = [r for r in outcome if r not in drop]
+    structure = load_structure()
+    variant = structure.variant(template)
+    # the printed variant row replaces its sub-rows, never both
+    outcome = structure.outcome_rows(template, variant_printed=variant is not None and variant.row in cands)
+    balance_keys = _balance_rows(structure, template)
+    (total_row,) = structure.identity("S3.outcomes").lhs
     vec = {r: [(_vec(c), c) for c in cs] for r, cs in cands.items()}
     vec = {r: [(v, c) for v, c in vs if v is not None] for r, vs in vec.items()}
     start = {r: list(vs) for r, vs in vec.items()}
 
     def balance() -> bool:
-        keys = ("new_requests", "carried_over", "total_processed", "carried_forward")
-        if not all(vec.get(k) for k in keys):
+        keys = balance_keys
+        if keys is None or not all(vec.get(k) for k in keys):
             return False
         n_, c_, t_, f_ = (vec[k] for k in keys)
         if len(n_) * len(c_) > _MAX_STATES or len(t_) * len(f_) > _MAX_STATES:
@@ -416,10 +415,10 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         keep = {k: set() for k in keys}
         for (i, (a, _)), (j, (b, _)) in product(enumerate(t_), enumerate(f_)):
             for ni, ci in left.get(tuple(x + y for x, y in zip(a, b)), ()):
-                keep["new_requests"].add(ni)
-                keep["carried_over"].add(ci)
-                keep["total_processed"].add(i)
-                keep["carried_forward"].add(j)
+                keep[keys[0]].add(ni)
+                keep[keys[1]].add(ci)
+                keep[keys[2]].add(i)
+                keep[keys[3]].add(j)
         changed = False
         for k in keys:
             new = [vec[k][i] for i in sorted(keep[k])]
@@ -428,9 +427,9 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         return changed
 
     def outcomes() -> bool:
-        if not all(vec.get(r) for r in outcome) or not vec.get("total_processed"):
+        if not all(vec.get(r) for r in outcome) or not vec.get(total_row):
             return False
-        width = len(vec["total_processed"][0][0])
+        width = len(vec[total_row][0][0])
         fwd = [{(0,) * width}]
         for r in outcome:
             nxt = {tuple(a + b for a, b in zip(s, v)) for s in fwd[-1] for v, _ in vec[r]}
@@ -445,9 +444,9 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
                 return False
             bwd.append(nxt)
         bwd.reverse()  # bwd[i] = sums of outcome rows i..end
-        totals = [(v, c) for v, c in vec["total_processed"] if v in fwd[-1]]
-        changed = len(totals) != len(vec["total_processed"])
-        vec["total_processed"] = totals
+        totals = [(v, c) for v, c in vec[total_row] if v in fwd[-1]]
+        changed = len(totals) != len(vec[total_row])
+        vec[total_row] = totals
         tset = {v for v, _ in totals}
         for i, r in enumerate(outcome):
             keep = []
@@ -481,6 +480,14 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
                             "only the row totals were used")
             return cands
     return {r: [c for _, c in vs] for r, vs in vec.items()}
+
+
+def _balance_rows(structure, template: str) -> tuple[str, str, str, str] | None:
+    """S3.balance's rows as (lhs1, lhs2, rhs1, rhs2): the meet-in-the-middle below pairs them."""
+    eq = next(e for e in structure.identity_equations(template) if e.identity == "S3.balance")
+    if len(eq.lhs) != 2 or len(eq.rhs) != 2:
+        return None
+    return tuple(k[1] for k in eq.lhs + eq.rhs)
 
 
 # ---------------------------------------------------------------- the whole page
@@ -519,6 +526,7 @@ def extract(data: bytes, source: str) -> Extraction:
 def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[str]]:
     """The cells of the template found in run-together page text, and the reasons for gaps."""
     s2_specs, s3_specs, s4_cols = _row_specs(template)
+    structure = load_structure()
     warnings: list[str] = []
     s2_at = _first(text, [r"第二十条第", r"二\s*、\s*主动公开政府信息情况", r"主动公开政府信息情况"], start)
     s3_at = _first(text, [r"收到和处理政府信息公开申请情况", r"本年新收政府信息公开申请数量"], s2_at)
@@ -553,7 +561,7 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
         sp = splits(r.run, types, limit=1)  # one reading only: taken as printed
         raw[r.spec.row_key] = sp
         if sp is None:  # several readings: keep those whose 总计 is the sum of the row
-            sp = total_splits(r.run, len(types) - 1)
+            sp = total_splits(r.run, len(structure.columns(template, 3, group="applicants")))
             if sp is None:
                 warnings.append(f"webtext: {r.spec.row_key}: '{r.run.printed}' has too many splits; cells missing")
                 continue
@@ -577,7 +585,9 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
         run4 = Run.parse(s4_run)
         types4 = ["count"] * len(s4_cols)
         raw4 = splits(run4, types4, limit=1)
-        sp4 = raw4 if raw4 is not None else total_splits(run4, 4, groups=len(s4_cols) // 5)
+        sp4 = raw4 if raw4 is not None else total_splits(
+            run4, len(structure.columns(template, 4, group="review_results")),
+            groups=len(structure.rows(template, 4, group="proceedings")))
         if sp4 is None:
             warnings.append(f"webtext: section 4: '{run4.printed}' has too many splits; cells missing")
         elif not sp4:
@@ -590,11 +600,12 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
 
     cat = load_catalog()
     out: list[Cell] = []
-    printed_other = template == "2021" and any(s.row_key == "other" for s in s3_specs)
+    variant = load_structure().variant(template)
+    printed_other = variant is not None and any(s.row_key == variant.row for s in s3_specs)
     for c in cat.template_cells(template, variants=True):
         if c.role == "variant" and not printed_other:
             continue
-        if template == "2021" and printed_other and c.row_key in ("other_no_correction", "other_unpaid_fee", "other_other"):
+        if printed_other and c.section == variant.section and c.row_key in variant.replaces:
             out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=None))
             continue
         piece, line, note = None, None, ""
@@ -646,15 +657,22 @@ def _after_s4_heading(text: str, s4_at: int, s5_at: int) -> int:
 
 def _choose_other_rows(text: str, specs: list[RowSpec], template: str, start: int) -> list[RowSpec]:
     """A 2021 report printing one （六）其他处理 row gets the variant row instead of the three."""
-    if template != "2021" or re.search(_flex("申请人无正当理由逾期不补正"), text[start:]):
+    variant = load_structure().variant(template)
+    if variant is None or re.search(_flex("申请人无正当理由逾期不补正"), text[start:]):
         return specs
     cat = load_catalog()
-    other = [c for c in cat.template_cells("2021", variants=True) if c.section == 3 and c.row_key == "other"]
-    variant = RowSpec(3, "other", re.compile(_flex(_S3_CORES["other"])), None,
-                      [(c.col_key, c.value_type) for c in other])
-    out = [s for s in specs if s.row_key not in ("other_no_correction", "other_unpaid_fee", "other_other")]
-    at = [s.row_key for s in out].index("total_processed")
-    return out[:at] + [variant] + out[at:]
+    other = [c for c in cat.template_cells(template, variants=True)
+             if c.section == variant.section and c.row_key == variant.row]
+    spec = RowSpec(variant.section, variant.row, re.compile(_flex(_S3_CORES[variant.row])), None,
+                   [(c.col_key, c.value_type) for c in other])
+    out = []
+    for s in specs:
+        if s.row_key in variant.replaces:
+            if spec not in out:
+                out.append(spec)  # in the sub-rows' place
+            continue
+        out.append(s)
+    return out
 
 
 def _agreed(sp: list[tuple[str, ...]] | None, row: FoundRow, warnings: list[str]) -> tuple | None:

@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from gknb.catalog import load_catalog
+from gknb.structure import load_structure
 from gknb.contract import Cell, ReportMeta
 from gknb.paths import PACKAGE_DIR
 
@@ -56,11 +57,19 @@ AGENCIES = (
     "民政局", "财政局", "教育局", "司法局", "交通运输局", "人力资源和社会保障局",
     "住房和城乡建设局", "市场监督管理局", "卫生健康委员会", "人民政府",
 )
-APPLICANTS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other_org")
-# Rough size of each applicant column: most requests come from natural persons.
-_APPLICANT_SCALE = {"natural_person": 60, "commercial": 8, "research": 1, "social_welfare": 1,
-                    "legal_service": 3, "other_org": 2}
-REVIEW_PARTS = ("upheld", "corrected", "other", "pending")
+_STRUCTURE = load_structure()
+# The groups of schemas/template_structure.yaml (the same in both templates)
+APPLICANTS = tuple(_STRUCTURE.columns("2021", 3, group="applicants"))
+REQUEST_TOTAL = next(c for c in _STRUCTURE.columns("2021", 3, group="request_columns") if c not in APPLICANTS)
+REVIEW_PARTS = tuple(_STRUCTURE.columns("2021", 4, group="review_results"))
+REVIEW_TOTAL = next(c for c in _STRUCTURE.columns("2021", 4, group="review_columns") if c not in REVIEW_PARTS)
+REVIEW_ROWS = tuple(_STRUCTURE.rows("2021", 4, group="proceedings"))
+# S3.balance's rows: what came in (new, carried over) = what was processed + carried forward
+(_NEW, _OVER), (_PROCESSED, _FORWARD) = (
+    [k[1] for k in side] for side in next(
+        (e.lhs, e.rhs) for e in _STRUCTURE.identity_equations("2021") if e.identity == "S3.balance"))
+# Rough size of each applicant column, in the group's order: most requests come from natural persons.
+_APPLICANT_SCALE = dict(zip(APPLICANTS, (60, 8, 1, 1, 3, 2)))
 
 
 @dataclass
@@ -86,7 +95,7 @@ class SynthReport:
 
     @property
     def new_requests(self) -> int:
-        return int(self.values[(3, "new_requests", "total")])
+        return int(self.values[(3, _NEW, REQUEST_TOTAL)])
 
     def meta(self) -> ReportMeta:
         return ReportMeta(
@@ -99,8 +108,9 @@ class SynthReport:
         """The expected cells, in catalog order: every cell of the template once (plus the printed
         variant `other` row, its sub-rows then `missing`, as CONTRACT.md says)."""
         out = []
+        variant = _STRUCTURE.variant(self.template)
         for c in load_catalog().template_cells(self.template, variants=self.single_other):
-            if self.single_other and c.row_key in _OTHER_SUBROWS:
+            if self.single_other and c.section == variant.section and c.row_key in variant.replaces:
                 out.append(Cell(c.section, c.row_key, c.col_key, "missing"))
                 continue
             text = self.text_of(c.key, c.value_type)
@@ -173,8 +183,9 @@ def _draw_quirks(rng: random.Random, rep: SynthReport) -> None:
         rep.printed_as[fee.key] = f"{yuan}元"
     if rep.template == "2021" and rng.random() < 0.5:
         rep.single_other = True
-        for col in (*APPLICANTS, "total"):
-            rep.values[(3, "other", col)] = sum(rep.values[(3, r, col)] for r in _OTHER_SUBROWS)
+        variant = _STRUCTURE.variant(rep.template)
+        for col in (*APPLICANTS, REQUEST_TOTAL):
+            rep.values[(3, variant.row, col)] = sum(rep.values[(3, r, col)] for r in variant.replaces)
 
 
 def _small(rng: random.Random, scale: float, p_zero: float = 0.5) -> int:
@@ -204,18 +215,9 @@ def _draw_section2(rng: random.Random, rep: SynthReport) -> None:
                 v[(2, row, total)] = v[(2, row, total)] + v[(2, row, made)]
 
 
-_OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_other")
-
-
 def _outcome_rows(template: str, single_other: bool = False) -> list[str]:
     """The outcome rows between 予以公开 and 总计 as printed (2021: the sub-rows or the single row)."""
-    rows = load_catalog().rows(template, 3)
-    start, end = rows.index("granted"), rows.index("total_processed")
-    outcome = rows[start:end]
-    if template == "2021":
-        drop = _OTHER_SUBROWS if single_other else ("other",)
-        outcome = [r for r in outcome if r not in drop]
-    return outcome
+    return _STRUCTURE.outcome_rows(template, variant_printed=single_other)
 
 
 def _draw_section3(rng: random.Random, rep: SynthReport) -> None:
@@ -230,22 +232,22 @@ def _draw_section3(rng: random.Random, rep: SynthReport) -> None:
             n = _small(rng, scale * weight, 0.55)
             v[(3, row, col)] = n
             processed += n
-        v[(3, "total_processed", col)] = processed
+        v[(3, _PROCESSED, col)] = processed  # S3.outcomes
         forward = _small(rng, scale * 0.2, 0.6)
         over = rng.randint(0, (processed + forward) // 2) if rng.random() < 0.4 else 0
-        v[(3, "carried_forward", col)] = forward
-        v[(3, "carried_over", col)] = over
-        v[(3, "new_requests", col)] = processed + forward - over  # S3.balance
-    for row in ["new_requests", "carried_over", *outcome, "total_processed", "carried_forward"]:
-        v[(3, row, "total")] = sum(v[(3, row, c)] for c in APPLICANTS)  # S3.row_total
+        v[(3, _FORWARD, col)] = forward
+        v[(3, _OVER, col)] = over
+        v[(3, _NEW, col)] = processed + forward - over  # S3.balance
+    for row in _STRUCTURE.rows(rep.template, 3, group="request_rows"):
+        v[(3, row, REQUEST_TOTAL)] = sum(v[(3, row, c)] for c in APPLICANTS)  # S3.row_total
 
 
 def _draw_section4(rng: random.Random, rep: SynthReport) -> None:
-    for row in ("admin_review", "lawsuit_direct", "lawsuit_after_review"):
+    for row in REVIEW_ROWS:
         parts = {p: _small(rng, 3, 0.6) for p in REVIEW_PARTS}
         for p, n in parts.items():
             rep.values[(4, row, p)] = n
-        rep.values[(4, row, "total")] = sum(parts.values())  # S4.row_total
+        rep.values[(4, row, REVIEW_TOTAL)] = sum(parts.values())  # S4.row_total
 
 
 # ---------------------------------------------------------------- layout (shared by HTML, text, 2019 docx)
@@ -314,7 +316,7 @@ def layout_section3(rep: SynthReport) -> list[list[LCell]]:
     ]
 
     def values(row: str) -> list[LCell]:
-        return [LCell(_v(rep, 3, row, c)) for c in (*APPLICANTS, "total")]
+        return [LCell(_v(rep, 3, row, c)) for c in (*APPLICANTS, REQUEST_TOTAL)]
 
     group_sizes: dict[str, int] = {}
     for row in outcome:
@@ -323,10 +325,11 @@ def layout_section3(rep: SynthReport) -> list[list[LCell]]:
             group_sizes[group] = group_sizes.get(group, 0) + 1
     first_outcome = True
     seen_groups: set[str] = set()
+    intake = _STRUCTURE.rows(rep.template, 3, group="intake")
     for row in rows_order:
-        if row not in outcome and row not in ("new_requests", "carried_over", "total_processed", "carried_forward"):
+        if row not in outcome and row not in (*intake, _PROCESSED, _FORWARD):
             continue
-        if row in ("new_requests", "carried_over", "carried_forward"):
+        if row in (*intake, _FORWARD):
             out.append([LCell(labels[row], colspan=3)] + values(row))
             continue
         lead: list[LCell] = []
@@ -334,7 +337,7 @@ def layout_section3(rep: SynthReport) -> list[list[LCell]]:
             lead.append(LCell("三、本年度办理结果", rowspan=len(outcome) + 1))
             first_outcome = False
         group, sub = _s3_label_parts(labels[row])
-        if row == "total_processed":
+        if row == _PROCESSED:
             out.append(lead + [LCell(sub, colspan=2)] + values(row))
         elif group is None:
             out.append(lead + [LCell(sub, colspan=2)] + values(row))
@@ -349,7 +352,7 @@ def layout_section3(rep: SynthReport) -> list[list[LCell]]:
 def layout_section4(rep: SynthReport) -> list[list[LCell]]:
     heads = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
     vals = [LCell(_v(rep, 4, row, p))
-            for row in ("admin_review", "lawsuit_direct", "lawsuit_after_review") for p in (*REVIEW_PARTS, "total")]
+            for row in REVIEW_ROWS for p in (*REVIEW_PARTS, REVIEW_TOTAL)]
     return [
         [LCell("行政复议", colspan=5), LCell("行政诉讼", colspan=10)],
         [LCell(h, rowspan=2) for h in heads] + [LCell("未经复议直接起诉", colspan=5), LCell("复议后起诉", colspan=5)],
@@ -499,19 +502,21 @@ def _fill_2021_template(rep: SynthReport):
     # python-docx's table.cell() recomputes the whole grid on every call; take it once per table
     t2, t3, t4 = (_CellGrid(t) for t in word.tables[:3])
     v = lambda s, r, c: _v(rep, s, r, c)  # noqa: E731
-    for r, row in ((2, "regulations"), (3, "normative_docs")):
-        for i, col in enumerate(("issued", "repealed", "in_force")):
+    # the blank template's own grid: the 第二十条第（一）项 rows start at its row 2
+    for r, row in enumerate(_STRUCTURE.rows("2021", 2, "art20_1"), 2):
+        for i, col in enumerate(_STRUCTURE.columns("2021", 2, "art20_1")):
             _set(t2.cell(r, 1 + i), v(2, row, col))
     for r, row in ((6, "admin_licensing"), (9, "admin_penalty"), (10, "admin_coercion")):
         _set(t2.cell(r, 1), v(2, row, "decisions"))
     _set(t2.cell(13, 1), v(2, "admin_fees", "amount"))
-    s3_rows = ["new_requests", "carried_over", *_outcome_rows("2021"), "total_processed", "carried_forward"]
+    s3_rows = _STRUCTURE.rows("2021", 3, group="request_rows")
     for i, row in enumerate(s3_rows):
-        for j, col in enumerate((*APPLICANTS, "total")):
+        for j, col in enumerate((*APPLICANTS, REQUEST_TOTAL)):
             _set(t3.cell(3 + i, 3 + j), v(3, row, col))
-    for i, row in enumerate(("admin_review", "lawsuit_direct", "lawsuit_after_review")):
-        for j, part in enumerate((*REVIEW_PARTS, "total")):
-            _set(t4.cell(3, i * 5 + j), v(4, row, part))
+    review_columns = (*REVIEW_PARTS, REVIEW_TOTAL)
+    for i, row in enumerate(REVIEW_ROWS):
+        for j, part in enumerate(review_columns):
+            _set(t4.cell(3, i * len(review_columns) + j), v(4, row, part))
 
     text = narrative(rep)
     paras = word.paragraphs
