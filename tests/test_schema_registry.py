@@ -103,3 +103,85 @@ def test_agency_key_ignores_the_leading_region_names():
     b = agency_key("洪泽区 人民政府", "江苏省", "淮安市", "洪泽区")
     c = agency_key("淮安市人民政府", "江苏省", "淮安市", None)
     assert a == b == "江苏省|淮安市|洪泽区|人民政府" and c != a
+
+
+def test_views_agree_with_the_registry(empty):
+    from gknb.warehouse.registry import load_views, view_mismatches
+
+    assert view_mismatches(empty) == []
+    views = load_views()
+    assert {"v_cells", "rollup_requests_district_year", "coverage_agency_year",
+            "yoy_review_litigation_district_year", "yoy_disclosure_agency_year"} <= set(views)
+    for view in views.values():
+        assert len(view.description) > 40, view.name
+    empty.execute("CREATE VIEW stray_view AS SELECT 1 AS x")
+    assert "stray_view: created by sql/views but has no schemas/views/stray_view.yaml" in view_mismatches(empty)
+
+
+def test_materialised_rollups_are_the_registry_s():
+    from gknb.warehouse.registry import load_views
+    from gknb.warehouse.rollups import MATERIALISED_VIEWS
+
+    assert set(MATERIALISED_VIEWS) == {v.name for v in load_views().values() if v.materialised}
+
+
+def test_every_table_view_and_column_has_a_comment():
+    """issue 9.5 / 11.2: the dictionary is in the database - tables, views and the out_ copies."""
+    con = duckdb.connect(str(samples_warehouse()), read_only=True)
+    try:
+        tables = con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+        views = con.execute("SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'main' "
+                            "AND NOT internal").fetchall()
+        columns = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
+                              "WHERE schema_name = 'main' AND NOT internal").fetchall()
+        comment = dict(((t, c), m) for t, c, m in columns)
+    finally:
+        con.close()
+    assert {"cells", "documents", "out_rollup_requests_district_year"} <= {t for t, _ in tables}
+    assert {"v_cells", "coverage_agency_year"} <= {v for v, _ in views}
+    assert [t for t, m in tables + views if not m] == []
+    assert len(columns) > 300 and [(t, c) for t, c, m in columns if not m] == []
+    assert comment[("cells", "value")].startswith("The number when status is value")
+    assert "[unit: ratio]" in comment[("rollup_requests_district_year", "disclosure_ratio")]
+
+
+def test_the_duckdb_cli_opens_the_commented_warehouse():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = Path(sys.executable).parent / "duckdb"
+    out = subprocess.run([str(cli), "-readonly", "-csv", str(samples_warehouse()), "-c",
+                          "SELECT count(*) FILTER (WHERE comment IS NULL), count(*) FROM duckdb_columns() "
+                          "WHERE schema_name = 'main' AND NOT internal"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    nulls, total = map(int, out.stdout.splitlines()[1].split(","))
+    assert nulls == 0 and total > 300
+
+
+def test_the_loader_s_columns_and_arrow_types_come_from_the_registry():
+    import pyarrow as pa
+
+    from gknb.warehouse.load import CELL_COLUMNS, REPORT_COLUMNS
+    from gknb.warehouse.registry import arrow_schema, insert_columns
+
+    assert REPORT_COLUMNS == insert_columns("reports") and CELL_COLUMNS == insert_columns("cells")
+    schema = arrow_schema("reports")
+    assert schema.field("warnings").type == pa.list_(pa.string())
+    assert schema.field("published").type == pa.date32() and not schema.field("is_current").nullable
+    assert arrow_schema("cells").field("value").type == pa.decimal128(18, 6)
+    assert arrow_schema("cells", ["value"], overrides={"value": pa.string()}).names == ["value"]
+
+
+def test_an_older_warehouse_gains_the_registry_s_new_columns(tmp_path):
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    create_all(con)
+    con.execute("ALTER TABLE documents DROP COLUMN agency_column_url")  # as made before the column existed
+    con.execute("INSERT INTO documents (document_id, sha256, size, status, first_seen) "
+                "VALUES ('d1', 'x', 1, 'rejected', now())")
+    create_all(con)
+    assert con.execute("SELECT document_id, agency_column_url FROM documents").fetchall() == [("d1", None)]
+    assert ddl_mismatches(con) == []
+    con.close()

@@ -38,7 +38,7 @@ def test_rollup_columns_follow_the_identities(con):
     rows = con.execute(
         "SELECT new_requests + carried_over, total_processed + carried_forward, "
         "granted + partially_granted + denied + unavailable + rejected + other, total_processed, "
-        "disclosure_rate, (granted + partially_granted) / total_processed "
+        "disclosure_ratio, (granted + partially_granted) / total_processed "
         "FROM rollup_requests_district_year WHERE city = '淮安市' AND district IS NULL AND year = 2024").fetchone()
     assert rows[0] == rows[1] == 3050 + 103
     assert rows[2] == rows[3]

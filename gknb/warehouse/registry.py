@@ -305,7 +305,32 @@ class View:
         return next((c for c in self.columns if c.name == name), None)
 
 
-def read_view(path: Path) -> View:
+COMMON_COLUMNS_FILE = "_columns.yaml"
+
+
+def read_common_columns(views_dir: Path) -> dict[str, dict]:
+    """schemas/views/_columns.yaml: the description (and unit) of a column many views share
+    (province, year, new_requests ...), written once; a view lists such a column by name only."""
+    path = views_dir / COMMON_COLUMNS_FILE
+    if not path.exists():
+        return {}
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path.name}: not valid YAML: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise SchemaError(f"{path.name}: needs a mapping of column name to description")
+    out = {}
+    for name, value in spec.items():
+        entry = value if isinstance(value, dict) else {"description": value}
+        if not (entry.get("description") or "").strip():
+            raise SchemaError(f"{path.name}: column {name} has no description")
+        out[name] = entry
+    return out
+
+
+def read_view(path: Path, common: dict[str, dict] | None = None) -> View:
+    common = common or {}
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -318,7 +343,9 @@ def read_view(path: Path) -> View:
     if unknown:
         raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
     for col in spec.get("columns") or []:
-        extra = sorted(set(map(str, col)) - {"name", "description", "unit", "type", "nullable"}) if isinstance(col, dict) else ["(not a mapping)"]
+        # a bare name is a shared column described in _columns.yaml
+        extra = (sorted(set(map(str, col)) - {"name", "description", "unit", "type", "nullable"}) if isinstance(col, dict)
+                 else [] if isinstance(col, str) else ["(not a mapping)"])
         if extra:
             raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
     if path.stem != name:
@@ -328,9 +355,14 @@ def read_view(path: Path) -> View:
         raise SchemaError(f"{name}: the view has no description")
     columns = []
     for col in spec.get("columns") or []:
-        cname, cdesc = col.get("name"), (col.get("description") or "").strip()
+        if isinstance(col, str):  # a shared column: its description is in _columns.yaml
+            col = {"name": col}
+        cname = col.get("name")
+        col = {**common.get(cname, {}), **col}
+        cdesc = (col.get("description") or "").strip()
         if not cname or not cdesc:
-            raise SchemaError(f"{name}.{cname}: a view column needs a name and a description")
+            raise SchemaError(f"{name}.{cname}: a view column needs a name and a description "
+                              f"(here or in schemas/views/{COMMON_COLUMNS_FILE})")
         columns.append(ViewColumn(cname, cdesc, _unit(name, cname, col)))
     names = [c.name for c in columns]
     if not columns or len(set(names)) != len(names):
@@ -343,8 +375,11 @@ def read_view(path: Path) -> View:
 def load_views(views_dir: Path = VIEWS_DIR) -> dict[str, View]:
     """Every view of schemas/views, by name, validated."""
     views = {}
+    common = read_common_columns(views_dir)
     for path in sorted(views_dir.glob("*.yaml")):
-        view = read_view(path)
+        if path.name == COMMON_COLUMNS_FILE:
+            continue
+        view = read_view(path, common)
         views[view.name] = view
     if not views:
         raise SchemaError(f"no view definitions in {views_dir}")
@@ -404,13 +439,16 @@ def _with_unit(description: str, unit: str | None) -> str:
     return f"{description} [unit: {unit}]" if unit else description
 
 
-def comment_statements(con) -> list[str]:
-    """COMMENT ON statements for every table and view of the database the registry describes."""
+def comment_statements(con, names=None) -> list[str]:
+    """COMMENT ON statements for every table and view of the database the registry describes
+    (or only those in `names`)."""
     objects = con.execute(
         "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
         "ORDER BY table_name").fetchall()
     statements = []
     for name, kind in objects:
+        if names is not None and name not in names:
+            continue
         described = describe(name)
         if described is None:
             continue
@@ -426,9 +464,10 @@ def comment_statements(con) -> list[str]:
     return statements
 
 
-def apply_comments(con) -> int:
-    """Write every description of the registry into the database as comments; statements run."""
-    statements = comment_statements(con)
+def apply_comments(con, names=None) -> int:
+    """Write every description of the registry into the database as comments (or those of the
+    tables and views in `names`: a table re-created by CREATE OR REPLACE loses its comments)."""
+    statements = comment_statements(con, names)
     for statement in statements:
         con.execute(statement)
     return len(statements)

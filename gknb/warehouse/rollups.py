@@ -25,4 +25,7 @@ def refresh_rollups(con) -> dict[str, int]:
         table = f"out_{view}"
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
         rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    from gknb.warehouse.registry import apply_comments
+
+    apply_comments(con, set(rows))  # CREATE OR REPLACE dropped the descriptions; put them back
     return rows

@@ -1,8 +1,12 @@
-"""Creating the warehouse: the DDL of sql/ddl, the catalog tables, the views of sql/views.
+"""Creating the warehouse: the DDL of sql/ddl, the catalog tables, the views of sql/views, and
+the registry's descriptions as comments.
 
-`create_all` is idempotent: tables are created if absent, the catalog tables (`template_cells`,
-`cell_crosswalk`) are reloaded from their files, and every view is replaced, so running it on an
-existing warehouse brings its views up to date without touching the data.
+`create_all` is idempotent: tables are created if absent (and gain the nullable columns the
+registry added since the warehouse was made), the catalog tables (`template_cells`,
+`cell_crosswalk`) are reloaded from their files, every view is replaced, and every table, view
+and column gets its description from schemas/tables and schemas/views as a `COMMENT ON`, so
+`SELECT comment FROM duckdb_columns()` is the data dictionary. Running it on an existing
+warehouse brings its views and comments up to date without touching the data.
 """
 
 from __future__ import annotations
@@ -34,6 +38,27 @@ def run_sql_file(con, path: Path) -> None:
 def create_tables(con) -> None:
     for path in sql_files(DDL_DIR):
         run_sql_file(con, path)
+    add_new_columns(con)
+
+
+def add_new_columns(con) -> list[str]:
+    """Nullable columns the registry declares that an existing table lacks (a warehouse made by an
+    earlier gknb): added, so an old warehouse keeps its data and gains the column as NULL."""
+    from gknb.warehouse.registry import load_registry
+
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'").fetchall():
+        existing.setdefault(table, set()).add(column)
+    added = []
+    for table in load_registry().values():
+        if table.name not in existing:
+            continue
+        for col in table.columns:
+            if col.name not in existing[table.name] and col.nullable:
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {col.type}")
+                added.append(f"{table.name}.{col.name}")
+    return added
 
 
 def load_catalog_tables(con) -> None:
@@ -52,14 +77,14 @@ def _replace_rows(con, table: str, rows: list[tuple]) -> None:
     """Replace a small table's rows in one statement (executemany commits row by row: seconds)."""
     import pyarrow as pa
 
-    names = [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
-        "ORDER BY ordinal_position", [table]).fetchall()]
-    incoming = pa.table({n: pa.array(list(col)) for n, col in zip(names, zip(*rows))})
+    from gknb.warehouse.registry import arrow_schema, insert_columns
+
+    names = insert_columns(table)
+    incoming = pa.table({f.name: pa.array(list(col), f.type) for f, col in zip(arrow_schema(table), zip(*rows))})
     con.register("_incoming_catalog", incoming)
     try:
         con.execute(f"DELETE FROM {table}")
-        con.execute(f"INSERT INTO {table} SELECT * FROM _incoming_catalog")
+        con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _incoming_catalog")
     finally:
         con.unregister("_incoming_catalog")
 
@@ -95,12 +120,15 @@ def create_views(con) -> None:
 
 
 def create_all(con) -> None:
-    """Tables from sql/ddl (as declared in schemas/tables), catalog tables, then the views."""
+    """Tables from sql/ddl (as declared in schemas/tables), catalog tables, the views, comments."""
+    from gknb.warehouse.registry import apply_comments
+
     con.execute("BEGIN TRANSACTION")
     try:
         create_tables(con)
         load_catalog_tables(con)
         create_views(con)
+        apply_comments(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

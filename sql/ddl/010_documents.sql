@@ -15,5 +15,6 @@ CREATE TABLE IF NOT EXISTS documents (
     last_modified VARCHAR,
     first_seen    TIMESTAMP NOT NULL,
     report_id     VARCHAR,
-    run_id        VARCHAR
+    run_id        VARCHAR,
+    agency_column_url VARCHAR
 );

@@ -15,5 +15,6 @@ CREATE TABLE IF NOT EXISTS crawl_fetches (
     error_kind    VARCHAR,
     error         VARCHAR,
     attempts      INTEGER,
-    seconds       DOUBLE
+    seconds       DOUBLE,
+    agency_column_url VARCHAR
 );

@@ -37,7 +37,7 @@ per_report AS (
 )
 SELECT
     r.report_id, r.agency, r.agency_kind, r.agency_key, r.year, r.template,
-    r.province, r.city, r.district, r.adcode, r.published,
+    r.province, r.city, r.district, r.adcode, r.place_level, r.published,
     CAST(per_report.new_requests AS BIGINT)      AS new_requests,
     CAST(per_report.carried_over AS BIGINT)      AS carried_over,
     CAST(per_report.granted AS BIGINT)           AS granted,
@@ -48,7 +48,9 @@ SELECT
     CAST(CASE WHEN per_report.other_rows > 0 THEN per_report.other_printed ELSE per_report.other_subrows END AS BIGINT) AS other,
     CAST(per_report.total_processed AS BIGINT)   AS total_processed,
     CAST(per_report.carried_forward AS BIGINT)   AS carried_forward,
+    CASE WHEN per_report.total_processed > 0
+         THEN round(CAST((per_report.granted + per_report.partially_granted) / per_report.total_processed AS DOUBLE), 4)
+    END AS disclosure_ratio,
     r.cells_missing
-FROM reports r
-JOIN per_report USING (report_id)
-WHERE r.is_current;
+FROM v_reports r
+JOIN per_report USING (report_id);
