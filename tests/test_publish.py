@@ -102,10 +102,10 @@ def test_the_duckdb_cli_opens_a_built_warehouse(tmp_path):
     cli = Path(sys.executable).parent / "duckdb"
     out = subprocess.run(
         [str(cli), "-readonly", "-csv", str(db), "-c",
-         "SELECT total_processed, disclosure_rate FROM rollup_requests_district_year WHERE city = '淮安市'"],
+         "SELECT total_processed, disclosure_ratio FROM rollup_requests_district_year WHERE city = '淮安市'"],
         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["total_processed,disclosure_rate", "3050,0.5954"]
+    assert out.stdout.splitlines() == ["total_processed,disclosure_ratio", "3050,0.5954"]
 
 
 def test_connect_readonly_sees_the_new_file_while_this_process_holds_the_old(tmp_path):
