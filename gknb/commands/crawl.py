@@ -17,35 +17,52 @@ RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default da
 
 
 def crawl(
-    urls: List[str] = typer.Argument(..., help="Start URLs (list pages of report columns); each is crawled with the defaults of schemas/sites.yaml, allowed on its own host."),
+    urls: List[str] = typer.Argument(None, help="Start URLs: a site's front page, a 部门 page or report columns; each is crawled with the defaults of the site list, allowed on its own scheme, host and port. Without URLs, the enabled sites of --sites."),
+    sites: Optional[Path] = typer.Option(None, "--sites", help="Site list (default schemas/sites.yaml): its enabled sites are crawled, or its defaults apply to the start URLs given."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
-    workers: int = typer.Option(1, "--workers", min=1, help="Extraction worker processes."),
-    rate: Optional[float] = typer.Option(None, "--rate", min=0.01, help="Requests per second to one host (default from schemas/sites.yaml: 1)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: the pipeline's default for this machine)."),
+    rate: Optional[float] = typer.Option(None, "--rate", min=0.01, help="Requests per second to one host (default from the site list: 1)."),
+    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Discovery depth for start URLs: links followed from a start page to agencies' report columns (default from the site list: 3; 0 = the start URLs are the columns)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress display (logs, CI)."),
 ) -> None:
-    """Crawl report columns (robots.txt obeyed, only new or changed files downloaded) and load what they hold."""
-    validate_configuration()  # configuration errors stop the run before anything is recorded
-    from gknb.crawl import CrawlError, crawl as run_crawl
-    from gknb.crawl.load import ingest_crawl
-    from gknb.paths import default_warehouse
-    from gknb.warehouse.errors import WarehouseError
+    """Crawl report columns (robots.txt obeyed, only new or changed files downloaded) and load what they hold.
 
+    Prints one summary line (the same counters as the run's ingest_runs row), then every failed
+    URL with its reason. Exit 1 when a site failed (unreachable, robots.txt unreachable, or more
+    than its max_failure_share of fetches failed) - after loading what was fetched.
+    """
+    validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
+    import logging
+
+    from gknb.crawl import crawl as run_crawl
+    from gknb.crawl.load import ingest_crawl
+    from gknb.crawl.report import counters, failure_lines, summary_line
+    from gknb.crawl.sites import resolve_sites
+    from gknb.paths import default_warehouse
+
+    # Every failure is listed below with its reason; the log would repeat them line for line.
+    logging.getLogger("gknb.crawl").addHandler(logging.NullHandler())
+    logging.getLogger("gknb.crawl").propagate = False
     target = db or default_warehouse()
-    try:
-        overrides = {"requests_per_second": rate} if rate else {}
-        result = run_crawl(urls, target, raw, progress=not no_progress, **overrides)
-        run = ingest_crawl(result, target, workers=workers)
-    except (CrawlError, WarehouseError) as exc:
-        typer.echo(f"gknb crawl: {exc}", err=True)
-        raise typer.Exit(2)
-    summary = result.summary()
-    typer.echo(f"crawled {summary['urls']} URLs in {summary['requests']} requests: "
-               f"{summary['documents_to_ingest']} new or changed documents, {summary['unchanged']} unchanged, "
-               f"{summary['failures']} failed")
-    for fetch in result.failures:
-        typer.echo(f"  {fetch.error_kind}: {fetch.error}", err=True)
+    overrides = {}
+    if rate:
+        overrides["requests_per_second"] = rate
+    if depth is not None:
+        overrides["discovery_depth"] = depth
+    targets = resolve_sites(list(urls or []), sites, **overrides)
+    result = run_crawl(targets, target, raw, progress=not no_progress)
+    run = ingest_crawl(result, target, workers=workers)
+    if result.journal is not None:
+        result.journal.done()  # the fetches are in the warehouse now
+    typer.echo(summary_line(counters(result, run)))
+    for line in failure_lines(result):
+        typer.echo(line, err=True)
+    for outcome in run.rejected_sample:
+        typer.echo(f"  rejected: {outcome.describe()}", err=True)
     typer.echo(f"{target}: {run.summary()}")
+    if result.site_failures:
+        raise typer.Exit(1)
 
 
 def _check_sites(command: str, urls: List[str] | None, sites: Optional[Path]) -> None:

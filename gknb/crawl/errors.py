@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gknb.errors import ConfigError, GknbError
+from gknb.errors import ConfigError, GknbError, TransientError
 
 
 class CrawlError(GknbError):
@@ -44,6 +44,12 @@ class TooLarge(CrawlError):
     """The body is larger than the configured size limit; the download is abandoned."""
 
     kind = "too_large"
+
+
+class DeadlineExceeded(CrawlError, TransientError):
+    """The whole request (connect, headers, body) took longer than `request_deadline_seconds`."""
+
+    kind = "deadline"
 
 
 class TooManyRedirects(CrawlError):

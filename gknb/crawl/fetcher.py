@@ -1,15 +1,19 @@
-"""One polite HTTP GET: allow-list, robots.txt, per-host rate limit, conditional request,
-redirects checked hop by hop, bounded retries with backoff, size limit."""
+"""One polite HTTP GET: allow-list (scheme + host + port), robots.txt, per-host rate limit,
+conditional request, redirects checked hop by hop, bounded retries with backoff, size limit, and a
+whole-request deadline (issue 15.4: a per-read timeout never trips on a server that trickles one
+byte a second, so a watchdog closes the connection when the deadline passes)."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from gknb.crawl.errors import FetchFailed, OutsideAllowList, RobotsDisallowed, TooLarge, TooManyRedirects
+from gknb.crawl.errors import DeadlineExceeded, FetchFailed, OutsideAllowList, RobotsDisallowed, TooLarge, TooManyRedirects
 from gknb.crawl.ratelimit import HostRateLimiter
 from gknb.crawl.robots import RobotsRules
 from gknb.crawl.types import PriorFetch, Site
@@ -42,7 +46,10 @@ class Fetcher:
 
     def __init__(self, *, user_agent: str, client: httpx.Client | None = None,
                  limiter: HostRateLimiter | None = None, sleep=time.sleep):
-        self._client = client or httpx.Client(follow_redirects=False, headers={"User-Agent": user_agent})
+        # No keep-alive: every request opens its own connection, so the deadline watchdog always
+        # holds the socket it must close (a reused connection gives no connect event).
+        self._client = client or httpx.Client(follow_redirects=False, headers={"User-Agent": user_agent},
+                                              limits=httpx.Limits(max_keepalive_connections=0))
         self._owns_client = client is None
         self._limiter = limiter or HostRateLimiter()
         self._sleep = sleep
@@ -61,8 +68,12 @@ class Fetcher:
     def check_allowed(self, url: str, site: Site) -> None:
         """Raises unless `url` may be requested at all: an allowed host, and robots.txt agrees."""
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not site.allows_host(parts.hostname):
-            raise OutsideAllowList(f"{url}: host {parts.hostname!r} is not in the allow-list of {site.name}")
+        if not site.allows_url(url):
+            try:
+                where = f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.port else f"{parts.scheme}://{parts.hostname}"
+            except ValueError:
+                where = url
+            raise OutsideAllowList(f"{url}: {where} is not in the allow-list of {site.name} (scheme, host and port)")
         if site.obey_robots:
             if not self.robots.allowed(url, site):
                 why = self.robots.unreachable(url)
@@ -104,6 +115,8 @@ class Fetcher:
                 self._sleep(self._backoff(site, attempt, last_error))
             try:
                 response = self._get_once(url, site, headers)
+            except DeadlineExceeded:
+                raise  # a server that trickles is not retried: it would cost the deadline again
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last_error = exc
                 continue
@@ -118,24 +131,45 @@ class Fetcher:
         kind = "timed out" if isinstance(last_error, httpx.TimeoutException) else f"failed ({last_error})"
         raise FetchFailed(f"{url}: {kind} after {site.retries + 1} attempts", attempts=site.retries + 1)
 
-    def _get_once(self, url: str, site: Site, headers: dict[str, str]) -> Response:
+    def _get_once(self, url: str, site: Site, headers: dict[str, str], *, deadline: float | None = None,
+                  max_bytes: int | None = None, truncate: bool = False) -> Response:
+        """One GET, whole request (connect, headers, body) bounded by `deadline` seconds. Over
+        `max_bytes`: TooLarge, or (truncate) the first max_bytes."""
         host = urlsplit(url).hostname or ""
         delay = self.robots.crawl_delay(url, site) if site.obey_robots and not url.endswith("/robots.txt") else None
+        if delay is not None:
+            delay = min(delay, site.max_crawl_delay_seconds)  # Crawl-delay: 100000 must not stall the night
         self._limiter.wait(host, site.requests_per_second, delay)
-        timeout = httpx.Timeout(site.timeout_seconds)
-        with self._client.stream("GET", url, headers=headers, timeout=timeout) as raw:
-            declared = raw.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > site.max_bytes:
-                raise TooLarge(f"{url}: {declared} bytes, over the limit of {site.max_bytes}")
-            chunks, size = [], 0
-            if raw.status_code not in REDIRECT_STATUSES and raw.status_code != 304:
-                for chunk in raw.iter_bytes():
-                    size += len(chunk)
-                    if size > site.max_bytes:
-                        raise TooLarge(f"{url}: over the limit of {site.max_bytes} bytes")
-                    chunks.append(chunk)
-            return Response(url=url, final_url=url, status=raw.status_code, headers=raw.headers,
-                            body=b"".join(chunks))
+        deadline = site.request_deadline_seconds if deadline is None else deadline
+        max_bytes = site.max_bytes if max_bytes is None else max_bytes
+        timeout = httpx.Timeout(min(site.timeout_seconds, deadline))
+        watchdog = _Watchdog(deadline)
+        try:
+            with self._client.stream("GET", url, headers=headers, timeout=timeout,
+                                     extensions={"trace": watchdog.trace}) as raw:
+                declared = raw.headers.get("content-length")
+                if not truncate and declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise TooLarge(f"{url}: {declared} bytes, over the limit of {max_bytes}")
+                chunks, size = [], 0
+                if raw.status_code not in REDIRECT_STATUSES and raw.status_code != 304:
+                    for chunk in raw.iter_bytes():
+                        watchdog.check(url)
+                        size += len(chunk)
+                        if size > max_bytes:
+                            if truncate:
+                                chunks.append(chunk[:max_bytes - (size - len(chunk))])
+                                break
+                            raise TooLarge(f"{url}: over the limit of {max_bytes} bytes")
+                        chunks.append(chunk)
+                watchdog.check(url)
+                return Response(url=url, final_url=url, status=raw.status_code, headers=raw.headers,
+                                body=b"".join(chunks))
+        except (httpx.HTTPError, OSError) as exc:
+            if watchdog.expired:
+                raise DeadlineExceeded(f"{url}: no complete answer within the deadline of {deadline:g}s") from exc
+            raise
+        finally:
+            watchdog.cancel()
 
     def _backoff(self, site: Site, attempt: int, error: Exception | None) -> float:
         wait = site.backoff_seconds * 2 ** (attempt - 1)
@@ -146,24 +180,101 @@ class Fetcher:
         return wait
 
     def _fetch_robots_text(self, url: str, site: Site) -> tuple[int | None, str]:
-        """robots.txt itself: same limits, no robots check; any failure reads as 'unreachable'."""
+        """robots.txt itself: its own deadline (robots_timeout_seconds, for the whole file) and size
+        (robots_max_bytes: the rest is ignored, RFC 9309 §2.5), no robots check; any failure reads
+        as 'unreachable'."""
+        started = time.monotonic()
+
+        def once(target: str) -> Response:
+            remaining = site.robots_timeout_seconds - (time.monotonic() - started)
+            if remaining <= 0:
+                raise DeadlineExceeded(f"{url}: robots.txt not read within {site.robots_timeout_seconds:g}s")
+            return self._get_once(target, site, {}, deadline=remaining, max_bytes=site.robots_max_bytes, truncate=True)
+
         try:
-            response, _ = self._get_with_retries(url, site, {})
+            response = self._robots_with_retries(once, url, site)
             hops = 0
             while response.status in REDIRECT_STATUSES and hops < site.max_redirects:
                 target = urljoin(url, response.headers.get("location", ""))
-                if not site.allows_host(urlsplit(target).hostname):
+                if not site.allows_url(target):
                     return None, ""
-                response, _ = self._get_with_retries(target, site, {})
+                response = self._robots_with_retries(once, target, site)
                 hops += 1
         except FetchFailed as exc:
             return exc.status, ""
-        except (TooLarge, httpx.HTTPError):
+        except DeadlineExceeded:
+            return None, ""
+        except (TooLarge, httpx.HTTPError, OSError):
             return None, ""
         return response.status, response.body.decode("utf-8", errors="replace")
+
+    def _robots_with_retries(self, once, url: str, site: Site) -> Response:
+        last: Exception | None = None
+        for attempt in range(site.retries + 1):
+            if attempt:
+                self._sleep(self._backoff(site, attempt, last))
+            try:
+                response = once(url)
+            except DeadlineExceeded:
+                raise
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                last = exc
+                continue
+            if response.status in RETRY_STATUSES:
+                last = _StatusError(response)
+                continue
+            return response
+        if isinstance(last, _StatusError):
+            raise FetchFailed(f"{url}: HTTP {last.response.status}", status=last.response.status)
+        raise FetchFailed(f"{url}: {last}")
 
 
 class _StatusError(Exception):
     def __init__(self, response: Response):
         super().__init__(f"HTTP {response.status}")
         self.response = response
+
+
+class _Watchdog:
+    """Closes the request's socket when its deadline passes: a read blocked on a server that sends
+    one byte a second then fails at once instead of after hours."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.expired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, seconds), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict) -> None:
+        """httpx/httpcore trace hook: remember the socket of the connection just opened."""
+        if event == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            with self._lock:
+                self._socket = sock
+                if self.expired:
+                    self._close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._close()
+
+    def _close(self) -> None:
+        if self._socket is not None:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def check(self, url: str) -> None:
+        if self.expired or time.monotonic() - self.started > self.seconds:
+            self.expired = True
+            raise DeadlineExceeded(f"{url}: no complete answer within the deadline of {self.seconds:g}s")
+
+    def cancel(self) -> None:
+        self._timer.cancel()

@@ -21,6 +21,11 @@ class PageLinks:
     report_pages: list[str] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
     has_report_table: bool = False
+    # Discovery (issue 12.2): report columns (政府信息公开年报), pages listing agencies (部门), and
+    # on such a page the agencies' own pages.
+    column_links: list[str] = field(default_factory=list)
+    hub_links: list[str] = field(default_factory=list)
+    agency_links: list[str] = field(default_factory=list)
 
 
 def declared_charset(content_type: str | None, body: bytes) -> str | None:
@@ -38,6 +43,9 @@ def decode_page(body: bytes, content_type: str | None) -> str:
     from gknb.extractors.encoding import decode_text
 
     return decode_text(body, declared_charset(content_type, body))
+
+
+_YEAR = re.compile(r"(19|20)\d{2}")
 
 
 def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: bool) -> PageLinks:
@@ -63,27 +71,33 @@ def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: b
         if url in seen or url == urldefrag(base_url).url:
             continue
         text = " ".join(anchor.get_text(" ", strip=True).split())
+        # List pages often cut long titles ("…2023年政府信息公开…") and keep the whole in title="".
+        title = " ".join(str(anchor.get("title") or "").split())
+        if patterns.matches("navigation_text", text):
+            continue
         # Download links often hide the file name in the anchor text (download.jsp?id=… "年报.pdf").
         if patterns.matches("attachment_url", url) or patterns.matches("attachment_url", text):
             found.attachments.append(url)
         elif list_page and (patterns.matches("pagination_text", text) or patterns.matches("pagination_url", url)):
             found.next_pages.append(url)
-        elif list_page and patterns.matches("report_link_text", text) and patterns.matches("report_url", url):
+        elif list_page and patterns.matches("report_url", url) and (
+                patterns.matches("report_link_text", text) or patterns.matches("report_link_text", title)):
             found.report_pages.append(url)
+        elif list_page and not _YEAR.search(text) and patterns.matches("column_link_text", text):
+            found.column_links.append(url)
+        elif list_page and not _YEAR.search(text) and patterns.matches("hub_link_text", text):
+            found.hub_links.append(url)
+        elif list_page and patterns.matches("agency_link_text", text):
+            found.agency_links.append(url)
         else:
             continue
         seen.add(url)
-    if list_page:
-        for url in _trs_pager_pages(html, base_url):
-            if url not in seen:
-                seen.add(url)
-                found.next_pages.append(url)
     return found
 
 
-def _trs_pager_pages(html: str, base_url: str) -> list[str]:
+def trs_pager(html: str) -> tuple[int, str, str] | None:
+    """(pages, stem, extension) of a TRS/WCM `createPageHTML(pages, current, "index", "htm")` pager."""
     match = _TRS_PAGER.search(html)
     if not match:
-        return []
-    pages, _current, stem, ext = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
-    return [urljoin(base_url, f"{stem}_{n}.{ext}") for n in range(1, min(pages, 1000))]
+        return None
+    return int(match.group(1)), match.group(3), match.group(4)

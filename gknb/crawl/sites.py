@@ -24,7 +24,21 @@ _SCALAR_KEYS = {
     "max_redirects": int,
     "user_agent": str,
     "obey_robots": bool,
+    "adapter": str,
+    "api_page_param": str,
+    "api_size_param": str,
+    "discovery_depth": int,
+    "max_failure_share": float,
+    # Crawler limits: default from gknb.settings.limits() (schemas/limits.yaml), per site if set here.
+    "request_deadline_seconds": float,
+    "robots_max_bytes": int,
+    "robots_timeout_seconds": float,
+    "max_crawl_delay_seconds": float,
+    "site_time_budget_seconds": float,
 }
+_LIMIT_KEYS = ("request_deadline_seconds", "robots_max_bytes", "robots_timeout_seconds",
+               "max_crawl_delay_seconds", "site_time_budget_seconds")
+ADAPTERS = ("auto", "trs", "hanweb", "plain")
 _PATTERN_KEYS = set(LinkPatterns.__dataclass_fields__)
 _SITE_KEYS = set(_SCALAR_KEYS) | {"name", "enabled", "start_urls", "allowed_hosts", "patterns"}
 
@@ -83,6 +97,10 @@ def resolve_sites(urls: list[str] | None, sites_file: Path | str | None = None, 
         return sites_for_urls(list(urls), defaults, **overrides)
     if not sites:
         raise NoSites(f"{sites_file or DEFAULT_SITES_FILE}: no enabled site; give start URLs or enable a site")
+    if overrides:
+        from dataclasses import replace
+
+        sites = [replace(site, **overrides) for site in sites]
     return sites
 
 
@@ -100,21 +118,45 @@ def build_site(entry: dict[str, Any], defaults: dict[str, Any], where: str) -> S
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise SiteConfigError(f"{where}: start URL {url!r} is not an http(s) URL")
     hosts = entry.get("allowed_hosts") or [urlsplit(u).hostname for u in start_urls]
+    if isinstance(hosts, str):
+        hosts = [hosts]
     scalars: dict[str, Any] = {}
+    crawler_limits = _crawler_limits()
     for key, cast in _SCALAR_KEYS.items():
         value = entry.get(key, defaults.get(key))
+        if value is None and key in crawler_limits:
+            value = crawler_limits[key]
         if value is not None:
+            if cast is bool and not isinstance(value, bool):
+                raise SiteConfigError(f"{where}: `{key}` must be true or false, not {value!r}")
             try:
                 scalars[key] = cast(value)
             except (TypeError, ValueError) as exc:
                 raise SiteConfigError(f"{where}: `{key}` must be {cast.__name__}, not {value!r}") from exc
+    if scalars.get("adapter", "auto") not in ADAPTERS:
+        raise SiteConfigError(f"{where}: `adapter` must be one of {', '.join(ADAPTERS)}, not {scalars['adapter']!r}")
+    if not 0 <= scalars.get("max_failure_share", 0.5) <= 1:
+        raise SiteConfigError(f"{where}: `max_failure_share` must be between 0 and 1")
+    if scalars.get("discovery_depth", 0) < 0:
+        raise SiteConfigError(f"{where}: `discovery_depth` must be 0 or more")
+    from gknb.crawl.types import origin_of
+
     return Site(
         name=str(entry.get("name") or urlsplit(start_urls[0]).hostname),
         start_urls=tuple(start_urls),
-        allowed_hosts=frozenset(h.lower() for h in hosts),
+        allowed_hosts=frozenset(str(h).lower() for h in hosts),
+        start_origins=frozenset(origin_of(u) for u in start_urls),
         patterns=_patterns({**(defaults.get("patterns") or {}), **(entry.get("patterns") or {})}, where),
         **scalars,
     )
+
+
+def _crawler_limits() -> dict[str, Any]:
+    """The crawler's limits from gknb.settings (schemas/limits.yaml + GKNB_LIMITS)."""
+    from gknb.settings import limits
+
+    values = limits()
+    return {key: getattr(values, key) for key in _LIMIT_KEYS}
 
 
 def _patterns(raw: dict[str, Any], where: str) -> LinkPatterns:

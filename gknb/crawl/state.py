@@ -9,7 +9,8 @@ from gknb.crawl.types import Fetch, PriorFetch
 
 TABLE = "crawl_fetches"
 COLUMNS = ("url", "kind", "site", "fetched_at", "http_status", "final_url", "etag", "last_modified",
-           "content_type", "sha256", "raw_path", "size", "error_kind", "error", "attempts", "seconds")
+           "content_type", "sha256", "raw_path", "size", "error_kind", "error", "attempts", "seconds",
+           "agency_column_url")
 
 def _tables(con) -> set[str]:
     return {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -52,13 +53,17 @@ def record_fetches(con, fetches: list[Fetch]) -> int:
     if good:
         con.executemany(
             f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (url) DO UPDATE SET {updates}",
-            [tuple(getattr(f, c) for c in COLUMNS) for f in good],
+            [_row(f) for f in good],
         )
     if failed:
         error_updates = "fetched_at = excluded.fetched_at, http_status = excluded.http_status, " \
                         "error_kind = excluded.error_kind, error = excluded.error, attempts = excluded.attempts"
         con.executemany(
             f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (url) DO UPDATE SET {error_updates}",
-            [tuple(getattr(f, c) for c in COLUMNS) for f in failed],
+            [_row(f) for f in failed],
         )
     return len(fetches)
+
+
+def _row(fetch: Fetch) -> tuple:
+    return tuple(fetch.column_url if c == "agency_column_url" else getattr(fetch, c) for c in COLUMNS)
