@@ -184,22 +184,23 @@ def create_app(db: Path | str, *, raw_dir: Path | str | None = None, warm: bool 
             facets = query.facet_counts(cur, filters)
         finally:
             cur.close()
-        state = filters.pairs() + ([("sort", result["sort"])] if result["sort"] != query.DEFAULT_SORT else []) + \
-            ([("per", str(per))] if per != PER_PAGE else [])
+        sort_pair = [("sort", result["sort"])] if result["sort"] != query.DEFAULT_SORT else []
+        per_pair = [("per", str(per))] if per != PER_PAGE else []
+        # The whole selection (downloads), and what the page's own links keep (sort, page size).
+        selection = filters.pairs() + sort_pair
+        state = selection + per_pair
 
         def with_page(n: int) -> str:
             return url("/findings", state + ([("page", str(n))] if n > 1 else []))
 
         def sort_link(key: str) -> str:
             new = "-" + key if result["sort"] == key else key
-            return url("/findings", filters.pairs() + ([("sort", new)] if new != query.DEFAULT_SORT else []) +
-                       ([("per", str(per))] if per != PER_PAGE else []))
+            return url("/findings", filters.pairs() + ([("sort", new)] if new != query.DEFAULT_SORT else []) + per_pair)
 
         def facet_link(param: str, token: str) -> str:
-            return url("/findings", filters.toggled(param, token).pairs() +
-                       ([("sort", result["sort"])] if result["sort"] != query.DEFAULT_SORT else []))
+            return url("/findings", filters.toggled(param, token).pairs() + sort_pair + per_pair)
 
-        downloads = {ext: url(f"/findings.{ext}", state) for ext in _download_formats()}
+        downloads = {ext: url(f"/findings.{ext}", selection) for ext in _download_formats()}
         return page("findings.html.j2", **common(snap, request, filters=filters, result=result, facets=facets,
                                                   with_page=with_page, sort_link=sort_link, facet_link=facet_link,
                                                   downloads=downloads, clear=url("/findings"),
@@ -329,7 +330,7 @@ def create_app(db: Path | str, *, raw_dir: Path | str | None = None, warm: bool 
             lab = got["labels"].get(m)
             if lab is None:
                 continue
-            title = lab["row_label"] + ("" if lab["col_label"] == "总计" else " " + lab["col_label"]) + " · " + lab["col_label"]
+            title = lab["row_label"] + " · " + lab["col_label"]
             svgs.append(charts.bar_chart([(str(y), values.get((y, *m))) for y in years], title=title))
         first = reps[-1]
         return page("agency.html.j2", **common(snap, request, reps=reps, first=first, charts=svgs, key=key))

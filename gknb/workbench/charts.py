@@ -10,15 +10,16 @@ from markupsafe import Markup, escape
 INK, MUTED, GRID, BAR, NONE = "#1f2d3d", "#6b7785", "#e6e9ed", "#3b7dd8", "#d5d8dc"
 
 
-def nice_ticks(top: float, count: int = 4) -> list[float]:
-    """0 .. a round number >= top in `count` steps (1, 2, 2.5, 5 x 10^k)."""
+def nice_ticks(top: float, count: int = 4, whole: bool = False) -> list[float]:
+    """0 .. a round number >= top in `count` steps (1, 2, 2.5, 5 x 10^k); whole numbers only
+    when `whole` (counts)."""
     if not top or top <= 0:
         return [0, 1]
     raw = top / count
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    if step >= 1:
-        step = math.ceil(step)
+    if step >= 1 or whole:
+        step = max(1, math.ceil(step))
     n = math.ceil(top / step)
     return [round(i * step, 6) for i in range(n + 1)]
 
@@ -40,9 +41,10 @@ def bar_chart(points: list[tuple[str, float | None]], *, title: str, unit: str =
     values = [v for _, v in points if v is not None]
     hi = max(values or [0])
     lo = min(values + [0])
-    ticks = nice_ticks(hi if hi > 0 else 1)
+    whole = all(float(v).is_integer() for v in values)
+    ticks = nice_ticks(hi if hi > 0 else 1, whole=whole)
     scale_top = ticks[-1] or 1
-    neg = -nice_ticks(-lo)[-1] if lo < 0 else 0
+    neg = -nice_ticks(-lo, whole=whole)[-1] if lo < 0 else 0
     span = scale_top - neg
 
     def y(v: float) -> float:
