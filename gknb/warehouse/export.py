@@ -1,81 +1,260 @@
-"""`gknb export --parquet DIR`: the warehouse's tables as Parquet, partitioned by reporting year.
+"""`gknb export`: every table, view and rollup an analyst uses, as files any tool reads as they are.
 
-A table with a `year` column is partitioned by it; a table keyed by `report_id` (cells, documents,
-quality findings) takes the year of its report (rejected documents have none: `year=NULL`); the
-small catalog and run tables are written as one file each. Each table goes to DIR/<table>/,
-replaced whole, read from a read-only connection so the published warehouse is never locked.
+Layout of the export folder (default `<data dir>/export/`):
+
+    datapackage.json                 Frictionless Data Package: every dataset, its files, columns,
+                                     types, units and descriptions (from the registry)
+    <dataset>/<dataset>-<year>.parquet   Parquet: one file per reporting year ...
+    <dataset>/<dataset>-no-year.parquet  ... rows without one (a rejected document) in their own file
+    <dataset>/<dataset>.parquet          a dataset without years (the catalog, run tables)
+    <dataset>.csv                    with --format csv: one UTF-8 (with BOM) file per dataset
+
+No Hive partition folders: `year` is a column inside every file (a table keyed by report_id gets
+its report's year), so one file read alone has it, and `pandas.read_parquet("<dataset>/")`,
+`polars.read_parquet("<dataset>/*.parquet")` and DuckDB's `read_parquet('<dataset>/*.parquet')`
+read a dataset without options. Types are the tools' plain ones: counts are integers; the exact
+DECIMAL of `cells.value` (counts and 万元 amounts alike) is written as DOUBLE - 18 significant
+digits are more than any figure of a report, and a float sums in every tool, where decimals
+arrive in pandas as Python objects.
+
+Datasets: every table of the registry (schemas/tables) present in the warehouse and every view of
+schemas/views marked `export` (the `out_*` tables are copies of views and are not written twice).
+Everything is written into a staging folder first and swapped in at the end, so a failed export
+(a full disk, a query error) leaves the previous export whole. Reads go through a read-only
+connection, so the published warehouse is never locked.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 from gknb.warehouse.errors import WarehouseError
 from gknb.warehouse.publish import connect_readonly
 
-
-def _columns(con, table: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
-        "ORDER BY ordinal_position", [table]).fetchall()]
-
-
-def export_query(con, table: str) -> tuple[str, bool]:
-    """The SELECT that exports `table`, and whether it is partitioned by year."""
-    cols = _columns(con, table)
-    if "year" in cols:
-        return f"SELECT * FROM {table}", True
-    if "report_id" in cols and table != "reports":
-        return (f"SELECT t.*, r.year FROM {table} t LEFT JOIN reports r ON r.report_id = t.report_id", True)
-    return f"SELECT * FROM {table}", False
+FORMATS = ("parquet", "csv")
+NO_YEAR = "no-year"
+YEAR_ADDED = "The reporting year of the row's report (added by the export; null when the row has no report)."
+BOM = "\ufeff".encode("utf-8")
 
 
-def export_parquet(db: Path | str, out_dir: Path | str) -> dict[str, int]:
-    """Write every base table of the warehouse under `out_dir`; rows written per table."""
-    out_dir = Path(out_dir)
+def _describe_query(con, query: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {query}").fetchall()]
+
+
+def _columns(con, name: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()]
+
+
+def datasets(con) -> list[tuple[str, str]]:
+    """(name, 'table' | 'view') of everything exported, tables first, in registry order."""
+    from gknb.warehouse.registry import load_registry, load_views
+
+    present = {r[0]: r[1] for r in con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    out = [(name, "table") for name in load_registry() if present.get(name) == "BASE TABLE"]
+    out += [(name, "view") for name, view in load_views().items() if view.export and present.get(name) == "VIEW"]
+    return out
+
+
+def _select_item(name: str, dtype: str, fmt: str) -> str:
+    """How a column is written: DECIMAL and HUGEINT as the tools' plain numbers; lists as text in CSV."""
+    t, ref = dtype.upper(), f't."{name}"'
+    if t.startswith("DECIMAL"):
+        return f'CAST({ref} AS DOUBLE) AS "{name}"'
+    if t == "HUGEINT":
+        return f'CAST({ref} AS BIGINT) AS "{name}"'
+    if fmt == "csv" and t.endswith("[]"):
+        return f'array_to_string({ref}, \'; \') AS "{name}"'
+    return ref
+
+
+def export_query(con, name: str, fmt: str = "parquet") -> tuple[str, bool]:
+    """The SELECT that exports dataset `name`, and whether it has a `year` to split files by."""
+    cols = _columns(con, name)
+    names = [c for c, _ in cols]
+    items = ", ".join(_select_item(c, d, fmt) for c, d in cols)
+    if "year" in names:
+        return f"SELECT {items} FROM {name} t", True
+    if "report_id" in names and name != "reports":
+        return (f"SELECT {items}, r.year FROM {name} t LEFT JOIN reports r ON r.report_id = t.report_id", True)
+    return f"SELECT {items} FROM {name} t", False
+
+
+def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parquet") -> dict[str, int]:
+    """Write every dataset of the warehouse under `out_dir` (default: the data directory's
+    export/) with its datapackage.json; rows written per dataset."""
+    from gknb.paths import default_export_dir
+
+    if fmt not in FORMATS:
+        raise WarehouseError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    out_dir = Path(out_dir) if out_dir is not None else default_export_dir()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from exc
+    staging = out_dir / f".export-{os.getpid()}.part"
+    shutil.rmtree(staging, ignore_errors=True)
     con = connect_readonly(db)
     written: dict[str, int] = {}
+    resources = []
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
-        for table in tables:
-            _export_table(con, table, out_dir)
-            written[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        staging.mkdir()
+        for name, kind in datasets(con):
+            rows, files, fields = _write_dataset(con, name, staging, fmt)
+            written[name] = rows
+            resources.append(_resource(name, kind, files, fields, rows, fmt))
+        _write_json(staging / "datapackage.json", _package(resources, db))
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        import duckdb
+
+        if isinstance(exc, (duckdb.Error, OSError)):
+            raise WarehouseError(f"{out_dir}: export failed: {exc}".splitlines()[0]) from exc
+        raise
     finally:
         con.close()
+    _swap_in(staging, out_dir)
     return written
 
 
-def _export_table(con, table: str, out_dir: Path) -> None:
-    """Writes DIR/<table>/ into a staging folder first and swaps it in, so a failed export (disk
-    full, a query error) leaves the table's previous export whole, never a mix of old and new."""
-    import duckdb
+def export_parquet(db: Path | str, out_dir: Path | str) -> dict[str, int]:
+    """The Parquet export (`gknb export --format parquet`)."""
+    return export(db, out_dir, "parquet")
 
-    query, partitioned = export_query(con, table)
-    target = out_dir / table
-    staging = out_dir / f".{table}.part-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        if partitioned:
-            con.execute(f"COPY ({query}) TO '{_sql_path(staging)}' (FORMAT parquet, PARTITION_BY (year))")
-        else:
-            staging.mkdir(parents=True)
-            con.execute(f"COPY ({query}) TO '{_sql_path(staging / (table + '.parquet'))}' (FORMAT parquet)")
-        old = out_dir / f".{table}.old-{os.getpid()}"
+
+def _write_dataset(con, name: str, staging: Path, fmt: str) -> tuple[int, list[str], list[tuple[str, str]]]:
+    """Write one dataset; (rows, its files relative to the export folder, its (column, type))."""
+    query, by_year = export_query(con, name, fmt)
+    fields = _describe_query(con, query)
+    if fmt == "csv":
+        target = staging / f"{name}.csv"
+        raw = staging / f".{name}.csv.nobom"
+        con.execute(f"COPY ({query}) TO '{_sql_path(raw)}' (FORMAT csv, HEADER true)")
+        with target.open("wb") as out, raw.open("rb") as src:  # Excel reads UTF-8 Chinese only with a BOM
+            out.write(BOM)
+            shutil.copyfileobj(src, out, 1 << 20)
+        raw.unlink()
+        rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+        return rows, [target.name], fields
+    folder = staging / name
+    folder.mkdir()
+    files = []
+    if by_year:
+        years = [r[0] for r in con.execute(f"SELECT DISTINCT year FROM ({query}) ORDER BY year NULLS LAST").fetchall()]
+        for year in years:
+            label = NO_YEAR if year is None else str(year)
+            cond = "year IS NULL" if year is None else f"year = {int(year)}"
+            path = folder / f"{name}-{label}.parquet"
+            con.execute(f"COPY (SELECT * FROM ({query}) WHERE {cond}) TO '{_sql_path(path)}' (FORMAT parquet)")
+            files.append(f"{name}/{path.name}")
+        if not years:  # an empty dataset still gets a file, so its columns can be read
+            path = folder / f"{name}.parquet"
+            con.execute(f"COPY ({query}) TO '{_sql_path(path)}' (FORMAT parquet)")
+            files.append(f"{name}/{path.name}")
+    else:
+        path = folder / f"{name}.parquet"
+        con.execute(f"COPY ({query}) TO '{_sql_path(path)}' (FORMAT parquet)")
+        files.append(f"{name}/{path.name}")
+    rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+    return rows, files, fields
+
+
+_FRICTIONLESS = (  # DuckDB type prefix -> Frictionless Table Schema type
+    ("BOOLEAN", "boolean"), ("TINYINT", "integer"), ("SMALLINT", "integer"), ("INTEGER", "integer"),
+    ("BIGINT", "integer"), ("HUGEINT", "integer"), ("UBIGINT", "integer"), ("UINTEGER", "integer"),
+    ("DOUBLE", "number"), ("FLOAT", "number"), ("DECIMAL", "number"), ("DATE", "date"),
+    ("TIMESTAMP", "datetime"), ("VARCHAR", "string"),
+)
+
+
+def frictionless_type(duckdb_type: str, fmt: str = "parquet") -> str:
+    t = duckdb_type.upper()
+    if t.endswith("[]"):
+        return "string" if fmt == "csv" else "array"
+    return next((f for prefix, f in _FRICTIONLESS if t.startswith(prefix)), "any")
+
+
+def _resource(name: str, kind: str, files: list[str], fields: list[tuple[str, str]], rows: int, fmt: str) -> dict:
+    from gknb.warehouse.registry import describe, load_registry
+
+    description, column_docs = describe(name) or ("", {})
+    units = _units(name)
+    schema_fields = []
+    for cname, ctype in fields:
+        field = {"name": cname, "type": frictionless_type(ctype, fmt),
+                 "description": column_docs.get(cname) or (YEAR_ADDED if cname == "year" else "")}
+        if units.get(cname):
+            field["unit"] = units[cname]
+        schema_fields.append(field)
+    schema: dict = {"fields": schema_fields}
+    table = load_registry().get(name)
+    if table is not None and table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
+    resource = {
+        "name": name.replace("_", "-"),
+        "title": name,
+        "description": description,
+        "gknb_kind": kind,
+        "path": files if len(files) > 1 else files[0],
+        "format": fmt,
+        "mediatype": "application/vnd.apache.parquet" if fmt == "parquet" else "text/csv",
+        "rows": rows,
+        "schema": schema,
+    }
+    if fmt == "csv":
+        resource["encoding"] = "utf-8-sig"
+    return resource
+
+
+def _units(name: str) -> dict[str, str]:
+    from gknb.warehouse.registry import load_registry, load_views
+
+    obj = load_registry().get(name) or load_views().get(name)
+    return {c.name: c.unit for c in obj.columns if c.unit} if obj is not None else {}
+
+
+def _package(resources: list[dict], db) -> dict:
+    from gknb import __version__
+
+    return {
+        "profile": "data-package",
+        "name": "gknb-warehouse",
+        "title": "gknb: government information-disclosure annual reports (政府信息公开工作年度报告)",
+        "description": ("Tables, views and rollups of the gknb warehouse. Counts are integers; amounts "
+                        "(万元) and cells.value are floating point; ratios are 0..1. Column units: "
+                        "count, 10k_yuan (万元), ratio, year, seconds, bytes."),
+        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "gknb_version": __version__,
+        "source_warehouse": Path(db).name,
+        "resources": resources,
+    }
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Move each staged dataset over its previous export (renames: quick and whole per dataset),
+    then the datapackage.json that lists them."""
+    entries = sorted(staging.iterdir(), key=lambda p: p.name == "datapackage.json")
+    for entry in entries:
+        target = out_dir / entry.name
+        old = out_dir / f".{entry.name}.old-{os.getpid()}"
         if target.exists():
             target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    except (duckdb.Error, OSError) as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise WarehouseError(f"{target}: export failed: {exc}".splitlines()[0]) from exc
+        entry.rename(target)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        elif old.exists():
+            old.unlink()
+    staging.rmdir()
 
 
 def _sql_path(path: Path) -> str:
