@@ -1,4 +1,4 @@
-"""The auditors' dashboard (issue 5): built from a warehouse with known findings, opened from disk
+"""The auditors' static dashboard (issues 5, 10.3): built from a warehouse with known findings, opened from disk
 in real headless Chromium (Debian's chromium) through the DevTools protocol: it renders, logs no
 console error, runs no injected script, and shows the findings with both values and the page."""
 
@@ -166,51 +166,69 @@ def hostile(tmp_path_factory):
     return run, index
 
 
+def _pages(index: Path) -> list[Path]:
+    return sorted(index.parent.rglob("*.html"))
+
+
+def _findings_pages(index: Path) -> list[Path]:
+    return sorted(index.parent.glob("p/*/findings-*.html"))
+
+
 # --- tests --------------------------------------------------------------------------------------
 
-def test_report_text_is_escaped_in_the_html(hostile):
+def test_report_text_is_escaped_in_every_page(hostile):
     _, index = hostile
-    html = index.read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=" in html
-    assert "<script>alert(1)" not in html and "<img" not in html
-    assert "javascript:window.__pwned=2" in html  # shown as text ...
-    assert not re.search(r'href="\s*javascript:', html, re.I)  # ... never made a link
-    # The embedded JSON cannot close its <script> element.
-    data = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', html, re.S).group(1)
-    assert "<" not in data and EVIL in json.loads(data)["agencies"]
-    # Opens from disk: no external resource of any kind.
-    assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert not re.search(r"<link\b", html)
+    pages = {p: p.read_text(encoding="utf-8") for p in _pages(index)}
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=" in html for html in pages.values())
+    for path, html in pages.items():
+        assert "<script>alert(1)" not in html and "<img" not in html, path
+        assert not re.search(r'href="\s*javascript:', html, re.I), path  # never made a link
+        # Publishable anywhere: no external resource, and no absolute link of any kind.
+        assert not re.search(r'(src|href)="(https?:)?//', html), path
+        assert not re.search(r'(src|href)="(file:|/)', html), path
+        assert not re.search(r"<link\b", html), path
 
 
 def test_dashboard_renders_in_chromium_without_errors_or_injected_script(hostile):
     run, index = hostile
+    findings = _findings_pages(index)
+    assert len(findings) == 1  # one failing report, in 江苏省
     with chromium() as page:
         page.open(index.as_uri())
         assert page.evaluate("document.documentElement.getAttribute('data-rendered')") == "ok"
+        assert page.evaluate("Array.from(document.querySelectorAll('#pass-rates tr.place')).map(r => r.dataset.name)") == ["江苏省"]
+        # The province link leads to its page, and that page to its findings.
+        province = page.evaluate("document.querySelector('a.province-link').href")
+        page.open(province)
+        assert page.evaluate("document.querySelector('a.findings-page').href") == findings[0].as_uri()
+        # History and gaps: 淮安市 2022 and 2024 loaded, 2023 missing.
+        gaps = page.evaluate("Array.from(document.querySelectorAll('#gaps tr.gap')).map(r => r.textContent)")
+        assert any("淮安市人民政府" in g and "2023" in g for g in gaps)
+        page.open(findings[0].as_uri())
         assert page.problems() == []
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.evaluate("document.querySelectorAll('img').length") == 0
         assert page.evaluate("Array.from(document.links).filter(a => a.protocol === 'javascript:').length") == 0
-        assert page.evaluate("document.scripts.length") == 2  # the JSON block and our own script
+        assert page.evaluate("document.scripts.length") == 1  # our own script
         # The hostile name is shown as text, exactly.
         heading = page.evaluate("document.querySelector('#failing .report h3').textContent")
         assert heading.startswith(EVIL)
-        # The finding: check, both values, and the page.
+        # The finding: check, cause, both values, and the page.
         cells = page.evaluate("""Array.from(document.querySelectorAll('#failing tr.finding td'))
                                   .map(td => td.textContent.trim())""")
-        assert cells[:6] == ["error", "S4.row_total", "行政复议 / 总计", "11", "0", "p. 4"]
+        assert cells[:7] == ["error", "S4.row_total", "source", "行政复议 / 总计", "11", "0", "p. 4"]
+        # The check's explanation is one click away.
+        why = page.evaluate("document.querySelector('#failing tr.finding td:nth-child(2) a').href")
+        assert why == (index.parent / "checks.html").as_uri() + "#check-S4.row_total"
         # The filter works: an agency that has no finding hides every report.
         page.evaluate("""(() => { const f = document.getElementById('filter');
                                   f.value = '淮安市人民政府'; f.dispatchEvent(new Event('input')); })()""")
         assert page.evaluate("document.getElementById('shown').textContent") == "0 of 1 reports shown"
-        # History and gaps: 淮安市 2022 and 2024 loaded, 2023 missing.
-        gaps = page.evaluate("Array.from(document.querySelectorAll('#gaps tr.gap')).map(r => r.textContent)")
-        assert any("淮安市人民政府" in g and "2023" in g for g in gaps)
-        assert page.evaluate("document.querySelectorAll('#histories svg').length") == 2
-        # The Data Docs link leads to the run's Data Docs.
+        # The Data Docs link leads to the run's Data Docs, relatively.
         href = page.evaluate("document.getElementById('data-docs-link').href")
         assert href == (index.parent.parent / "data_docs" / "index.html").as_uri()
+        page.open((index.parent / "checks.html").as_uri() + "#check-S4.row_total")
+        assert "总计" in page.evaluate("document.getElementById('check-S4.row_total').nextElementSibling.textContent")
         assert page.problems() == []
 
 
@@ -220,6 +238,8 @@ def _gknb(*args):
 
 
 def test_dashboard_of_the_samples_shows_their_findings_in_chromium(tmp_path):
+    from urllib.parse import unquote, urljoin, urlsplit
+
     db = tmp_path / "warehouse.duckdb"
     for args in (["ingest", str(SAMPLES), "--db", str(db), "--workers", "1", "--no-progress"],
                  ["check", "--db", str(db)],
@@ -227,34 +247,43 @@ def test_dashboard_of_the_samples_shows_their_findings_in_chromium(tmp_path):
         done = _gknb(*args)
         assert done.returncode == 0, (args, done.stderr)
     index = tmp_path / "dashboard" / "index.html"
-    assert (tmp_path / "out" / "data_docs" / "index.html").exists()  # default: beside the warehouse
+    by_agency, links, gaps = {}, {}, []
     with chromium() as page:
         page.open(index.as_uri())
         assert page.problems() == []
-        groups = page.evaluate("""Array.from(document.querySelectorAll('#failing .report')).map(g => [
-            g.querySelector('h3').textContent,
-            Array.from(g.querySelectorAll('tr.finding')).map(r => r.getAttribute('data-check'))])""")
-        by_agency = {}
-        for heading, checks in groups:
-            by_agency.setdefault(heading.split(" · ")[0], set()).update(checks)
-        assert "S4.row_total" in by_agency["洪泽区人民政府"]
-        assert "completeness" in by_agency["兴庆区民政局"]
-        assert "淮安市人民政府" not in by_agency
-        # The identity broken, the values on both sides and the page of the source, linked there:
-        # 行政复议 printed 10 1 0 0 with 总计 0.
-        rows = page.evaluate("""Array.from(document.querySelectorAll('#failing tr.finding[data-check="S4.row_total"]'))
-            .map(r => [r.closest('.report').querySelector('h3').textContent]
-                .concat(Array.from(r.cells).map(c => c.textContent.trim()),
-                        [r.cells[5].querySelector('a') ? r.cells[5].querySelector('a').getAttribute('href') : null]))""")
-        review = [r[1:] for r in rows if r[0].startswith("洪泽区人民政府") and "行政复议" in r[3]]
-        assert len(review) == 1, rows
-        severity, check, cell, expected, printed, where, message, href = review[0]
-        assert (severity, check, expected, printed, where) == ("error", "S4.row_total", "11", "0", "p. 4")
-        assert href.endswith("hongze_2023.pdf#page=4") and "11" in message and "0" in message
         assert page.evaluate("document.querySelectorAll('#pass-rates .heat-cell').length") >= 8
-        # Agencies with no report for a year: the same list as the warehouse's coverage view, e.g.
-        # 兴庆区民政局 (one report, 2019) has none for 2020 through the latest year loaded (2025).
-        gaps = page.evaluate("Array.from(document.querySelectorAll('#gaps tr.gap')).map(r => Array.from(r.cells).map(c => c.textContent))")
+        for province in page.evaluate("Array.from(document.querySelectorAll('a.province-link')).map(a => a.href)"):
+            page.open(province)
+            gaps += page.evaluate("Array.from(document.querySelectorAll('#gaps tr.gap')).map(r => Array.from(r.cells).map(c => c.textContent))")
+            for listing in page.evaluate("Array.from(document.querySelectorAll('a.findings-page')).map(a => a.href)"):
+                page.open(listing)
+                groups = page.evaluate("""Array.from(document.querySelectorAll('#failing .report')).map(g => [
+                    g.querySelector('h3').textContent,
+                    Array.from(g.querySelectorAll('tr.finding')).map(r => [r.getAttribute('data-check')]
+                        .concat(Array.from(r.cells).map(c => c.textContent.trim()),
+                                [r.cells[6].querySelector('a') ? r.cells[6].querySelector('a').getAttribute('href') : null]))])""")
+                for heading, rows in groups:
+                    agency = heading.split(" · ")[0]
+                    for row in rows:
+                        by_agency.setdefault(agency, set()).add(row[0])
+                        links.setdefault(agency, []).append((listing, row))
+        assert page.problems() == []
+    assert "S4.row_total" in by_agency["洪泽区人民政府"]
+    assert "completeness" in by_agency["兴庆区民政局"]
+    assert "淮安市人民政府" not in by_agency
+    # 行政复议 printed 10 1 0 0 with 总计 0: the values and the page, linked relatively to the PDF.
+    review = [(listing, row[1:]) for listing, row in links["洪泽区人民政府"] if row[0] == "S4.row_total" and "行政复议 /" in row[4]]
+    assert len(review) == 1
+    listing, (severity, check, cause, cell, expected, printed, where, message, href) = review[0]
+    assert (severity, check, cause, expected, printed, where) == ("error", "S4.row_total", "source", "11", "0", "p. 4")
+    assert href.endswith("hongze_2023.pdf#page=4") and not href.startswith(("file:", "/"))
+    target = Path(unquote(urlsplit(urljoin(listing, href)).path))
+    assert target.read_bytes() == (SAMPLES / "pdf" / "hongze_2023.pdf").read_bytes()
+    # A text source's finding opens its text view at the line.
+    text_links = [row[-1] for listing, row in links["兴庆区民政局"] if row[-1]]
+    assert text_links and all(re.fullmatch(r"\.\./\.\./text/[0-9a-f]{64}\.html#L\d+", h) for h in text_links)
+    # Agencies with no report for a year: the same list as the warehouse's coverage view, e.g.
+    # 兴庆区民政局 (one report, 2019) has none for 2020 through the latest year loaded (2025).
     shown = {agency: missing for agency, _place, missing, _have in gaps}
     con = connect_readonly(db)
     try:
@@ -274,17 +303,28 @@ def test_gknb_dashboard_without_a_warehouse_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "d").exists()
 
 
-def test_a_national_size_page_lists_the_worst_and_says_how_many_more(hostile, tmp_path, monkeypatch):
+def test_findings_are_paged_per_province_errors_first_and_stale_pages_go(tmp_path, monkeypatch):
     import gknb.quality.dashboard as dashboard
+    from test_checks import warehouse
 
-    _, index = hostile
-    db = index.parent.parent / "warehouse.duckdb"
-    monkeypatch.setattr(dashboard, "MAX_FAILING_REPORTS", 0)
-    monkeypatch.setattr(dashboard, "MAX_HISTORIES", 1)
-    html = dashboard.build_dashboard(db, tmp_path / "capped").read_text(encoding="utf-8")
-    assert "1 more reports with findings are not listed here" in html
-    assert "1 more agencies not drawn" in html
-    histories = html.split('id="histories"')[1].split("</section>")[0]
-    assert histories.count('class="who"') == 1
-    # The agency with findings is the one drawn, not the clean 淮安市人民政府.
-    assert "洪泽区人民政府" in histories and "淮安市人民政府" not in histories
+    broken = {(4, "admin_review", "upheld"): 10, (4, "admin_review", "corrected"): 1}
+    reports = [report(f"第{i}区人民政府", 2023, "2021", broken, page=4, district=None) for i in range(5)]
+    reports.append(report("浙江某区人民政府", 2023, "2021", broken, province="浙江省", city="杭州市"))
+    db = warehouse(tmp_path, *reports)
+    run_checks(db, build_docs=False)
+    monkeypatch.setattr(dashboard, "REPORTS_PER_PAGE", 2)
+    out = tmp_path / "dashboard"
+    index = dashboard.build_dashboard(db, out)
+    jiangsu = out / "p" / dashboard.province_slug("江苏省")
+    pages = sorted(jiangsu.glob("findings-*.html"))
+    assert [p.name for p in pages] == ["findings-1.html", "findings-2.html", "findings-3.html"]
+    counts = [p.read_text(encoding="utf-8").count('class="report"') for p in pages]
+    assert counts == [2, 2, 1]
+    listed = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert all(f"第{i}区人民政府" in listed for i in range(5)) and "浙江某区人民政府" not in listed
+    assert 'href="findings-2.html"' in pages[0].read_text(encoding="utf-8")
+    assert len(list(out.glob("p/*/index.html"))) == 2 and index.exists()
+    # A rebuild with larger pages removes the pages it no longer has.
+    monkeypatch.setattr(dashboard, "REPORTS_PER_PAGE", 100)
+    dashboard.build_dashboard(db, out)
+    assert [p.name for p in sorted(jiangsu.glob("findings-*.html"))] == ["findings-1.html"]

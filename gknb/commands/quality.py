@@ -46,8 +46,11 @@ def dashboard(
                                                       "warehouse, instead of writing files."),
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: the address to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: the port to listen on."),
-    raw: Optional[Path] = typer.Option(None, "--raw", help="With --serve: the raw store of crawled files the "
-                                                           "evidence links serve (default: raw/ in the data directory)."),
+    raw: Optional[Path] = typer.Option(None, "--raw", help="The raw store of crawled files the evidence links "
+                                                           "open (default: raw/ in the data directory)."),
+    copy_evidence: bool = typer.Option(False, "--copy-evidence", help="Static pages: hard-link or copy the source "
+                                       "documents of the listed findings into DIR/evidence/, so DIR alone can be "
+                                       "published (default: link them relative to the pages where they lie)."),
 ) -> None:
     """Build the static HTML dashboard for auditors, or serve the workbench (--serve)."""
     validate_configuration()  # configuration errors stop the run before anything is recorded
@@ -64,7 +67,7 @@ def dashboard(
         return
     from gknb.quality.dashboard import build_dashboard
 
-    index = build_dashboard(target, out or default_dashboard_dir())
+    index = build_dashboard(target, out or default_dashboard_dir(), raw_dir=raw, copy_evidence=copy_evidence)
     typer.echo(f"dashboard: {index}")
 
 
