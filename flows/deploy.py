@@ -10,6 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from gknb.errors import ConfigError
+
+
+class ScheduleError(ConfigError):
+    """A cron expression or time zone the schedule cannot use."""
+
+
+def validate_schedule(cron: str, timezone: str) -> None:
+    """One line for a bad schedule, before anything is registered: the time zone must be an IANA
+    name zoneinfo knows, the cron five fields Prefect's cron parser (croniter) accepts."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"--timezone {timezone!r}: not a time zone name (IANA, e.g. Asia/Shanghai)") from None
+    from prefect._vendor.croniter import croniter  # the parser prefect.schedules.Cron validates with
+
+    fields = cron.split()
+    if len(fields) != 5 or not croniter.is_valid(cron):
+        raise ScheduleError(f"--cron {cron!r}: not a valid cron expression (minute hour day month weekday, e.g. '0 2 * * *')")
+
 DEPLOYMENT_NAME = "gknb-nightly"
 FLOW_NAME = "gknb-nightly"
 
@@ -20,6 +42,8 @@ def nightly_deployment(cron: str = "0 2 * * *", timezone: str = "Asia/Shanghai",
     from prefect.schedules import Cron
 
     from gknb.flows.nightly import nightly
+
+    validate_schedule(cron, timezone)
 
     params = {k: v for k, v in (parameters or {}).items() if v not in (None, [], "")}
     return nightly.to_deployment(

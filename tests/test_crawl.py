@@ -344,3 +344,61 @@ def test_pre_2019_and_flattened_reports_are_recorded_for_what_they_are(site, tmp
     con.close()
     assert all(rows[p] == ("rejected", "pre_2019_format") for p in PRE_2019)
     assert rows[FLATTENED][0] == "loaded"
+
+
+# ---------------------------------------------------------------- limits (issue 15.4, 15.11)
+
+def test_a_trickling_server_is_cut_at_the_whole_request_deadline(site, tmp_path):
+    site.trickle["/gknb/index_1.html"] = 0.2  # 5 bytes a second: each read arrives well within the timeout
+    (target,) = sites_for_urls([site.start_url], request_deadline_seconds=1.5, **FAST)
+    result = crawl([target], None, tmp_path / "raw")
+    cut = next(f for f in result.fetches if f.url.endswith("/gknb/index_1.html"))
+    assert cut.error_kind == "deadline" and "1.5s" in cut.error
+    assert next(r for r in site.requests if r.path == "/gknb/index_1.html").body_bytes < 20  # of 176
+    assert _doc_paths(result) == {"/gknb/files/hongze_2023.pdf", "/gknb/t20260115_city.html"}  # the rest went on
+
+
+def test_a_trickling_robots_txt_is_cut_and_reads_as_unreachable(site, tmp_path):
+    site.trickle["/robots.txt"] = 0.2
+    (target,) = sites_for_urls([site.start_url], robots_timeout_seconds=1.0, retries=0, **{**FAST, "timeout_seconds": 5})
+    result = crawl([target], None, tmp_path / "raw")
+    assert result.documents == [] and site.paths() == ["/robots.txt"]
+    assert "robots.txt unreachable (no answer)" in result.site_failures["127.0.0.1"]
+
+
+def test_crawl_delay_is_capped_and_robots_txt_read_only_up_to_its_size_limit(site):
+    from gknb.crawl.ratelimit import HostRateLimiter
+
+    site.files["/robots.txt"] = (b"User-agent: *\nCrawl-delay: 100000\n" + b"#" * 400 + b"\nDisallow: /gknb/files/\n",
+                                 "text/plain", 0)
+    waits: list[float] = []
+    (target,) = sites_for_urls([site.start_url], max_crawl_delay_seconds=0.25, robots_max_bytes=200, **FAST)
+    with Fetcher(user_agent="test", limiter=HostRateLimiter(sleep=waits.append)) as fetcher:
+        fetcher.get(site.start_url, target)
+        fetcher.get(f"{site.base}/gknb/index_1.html", target)
+        # The Disallow line lies beyond the first 200 bytes: it was never read.
+        assert fetcher.get(f"{site.base}/gknb/files/hongze_2023.pdf", target).status == 200
+    # Slots spaced by the cap (the fake sleep does not advance the clock, so they add up), not by 100000 s.
+    assert waits and max(waits) <= 0.25 * 3
+
+
+def test_a_site_over_its_time_budget_stops_and_says_so(site, tmp_path):
+    site.trickle["/gknb/index_1.html"] = 0.2
+    (target,) = sites_for_urls([site.start_url], request_deadline_seconds=2, site_time_budget_seconds=1, **FAST)
+    result = crawl([target], None, tmp_path / "raw")
+    assert any("time budget of 1s used up" in w for w in result.warnings)
+    assert not [p for p in site.paths() if p.endswith(".pdf")]  # nothing after the budget
+
+
+def test_a_killed_crawl_keeps_what_it_fetched_through_the_journal(site, tmp_path):
+    raw = tmp_path / "raw"
+    first = crawl([site.start_url], None, raw, **FAST)  # then killed: nothing loaded, nothing recorded
+    journals = list((raw / "journal").glob("*.jsonl"))
+    assert len(journals) == 1 and "hongze_2023.pdf" in journals[0].read_text(encoding="utf-8")
+    site.requests.clear()
+    second = crawl([site.start_url], None, raw, **FAST)
+    # The journal's validators were sent: nothing downloaded again, every document handed on.
+    assert [r.path for r in site.requests if r.status == 200] == ["/robots.txt"]
+    assert _doc_paths(second) == _doc_paths(first) == REPORTS
+    second.journal.done()  # loaded: both journals go
+    assert list((raw / "journal").glob("*.jsonl")) == []

@@ -129,10 +129,82 @@ def test_a_document_that_kills_its_worker_does_not_reject_the_documents_after_it
     crash.write_bytes(b"%PDF-1.4 whatever")
     files = [samples / "html" / "city_2025_rowspan.html", crash, samples / "seeds" / "004_f91fd63a8d753a03.txt"]
     monkeypatch.setattr(flow_ingest, "_extractor", lambda: extract_or_crash)
+    from gknb.pipeline import Job
+
     try:
-        # The extract task's body, one document after another through the shared process pool.
-        got = [flow_ingest.extract.fn(str(f), pool_workers=2) for f in files]
+        # The extract-group task's body: one group through the shared process pool.
+        got = flow_ingest.extract_group.fn([Job(str(f), "", 0) for f in files], pool_workers=2)
     finally:
         flow_ingest.shutdown_pools()
     assert got[1].error == "extraction crashed its worker process"
     assert got[0].ok and got[2].ok  # the pool the crash broke was replaced
+
+
+class _Receiver:
+    """A webhook receiver on 127.0.0.1: keeps the JSON bodies POSTed to it."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_unreachable_site_fails_the_nightly_run_loudly_after_loading_the_others(site, tmp_path):
+    import socket
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId, LogFilterLevel
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with socket.socket() as s:  # a port nothing listens on: the site is down
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    sites = tmp_path / "sites.yaml"
+    sites.write_text(
+        "defaults:\n  requests_per_second: 200\n  timeout_seconds: 1.0\n  backoff_seconds: 0.05\n  retries: 0\n"
+        f"sites:\n  - name: fixture\n    start_urls: ['{site.base}/gknb/index_1.html']\n    allowed_hosts: ['127.0.0.1']\n"
+        f"  - name: 已关闭的站点\n    start_urls: ['http://127.0.0.1:{dead}/gknb/']\n", encoding="utf-8")
+    receiver = _Receiver()
+    db, out = tmp_path / "w.duckdb", tmp_path / "out"
+    try:
+        done = CliRunner().invoke(app, ["nightly", "--sites", str(sites), "--db", str(db), "--out", str(out),
+                                        "--workers", "1", "--notify", receiver.url])
+    finally:
+        receiver.stop()
+    assert done.exit_code == 1, done.output
+    assert "已关闭的站点" in done.output and "robots.txt unreachable" in done.output
+    # What the healthy site had was loaded anyway; nothing was published.
+    assert _rows(db, "SELECT r.year FROM reports r") == [(2024,)]
+    assert not (out / "snapshot").exists() and not (out / "releases").exists()
+    # The flow run is Failed, with an ERROR line naming the site, and its id is in ingest_runs.
+    with get_client(sync_client=True) as client:
+        (run,) = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1,
+                                       flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[
+                                           _rows(db, "SELECT flow_run_id FROM ingest_runs")[0][0]])))
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]),
+                                                     level=LogFilterLevel(ge_=40)))
+    assert run.state.is_failed()
+    assert any("已关闭的站点" in log.message for log in logs)
+    # The notification reached the receiver, naming the run and the site.
+    (payload,) = receiver.received
+    assert payload["flow_run_id"] == str(run.id) and "已关闭的站点" in payload["failed_sites"]
+    assert payload["summary"]["counters"]["loaded"] == 1

@@ -11,7 +11,10 @@ from typing import List, Optional
 import typer
 
 from gknb.config import validate_configuration
+from gknb.errors import GknbError
 
+NOTIFY_HELP = ("Webhook URL that receives a JSON POST (flow run id, error, failed sites, counters) when the "
+               "nightly run fails; default the GKNB_NOTIFY_URL environment variable.")
 DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default data/raw)."
 
@@ -89,10 +92,13 @@ def nightly(
     out: Path = typer.Option(Path("data/out"), "--out", help="Output folder: dashboard/ (index.html) and the published snapshot/."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Concurrent extractions (default: the cores available)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler address (tcp://host:8786) to extract on a cluster; default the GKNB_DASK_ADDRESS environment variable."),
+    notify: Optional[str] = typer.Option(None, "--notify", help=NOTIFY_HELP),
 ) -> None:
-    """Run the nightly Prefect flow once: crawl → extract → load → rollups → checks → dashboard → snapshot.
+    """Run the nightly Prefect flow once: crawl → extract → load → rollups → checks → dashboard → release.
 
     Without PREFECT_API_URL it runs on a temporary local Prefect server with its own PREFECT_HOME.
+    Exit 1 (flow run Failed, ERROR lines naming the site, notification sent) when a site failed
+    - after loading what was fetched; nothing is published then.
     """
     validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
     _check_sites("nightly", urls, sites)
@@ -102,14 +108,19 @@ def nightly(
     from gknb.flows.nightly import NightlyError, nightly as nightly_flow
     from gknb.paths import default_warehouse
 
-    try:
-        summary = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
-                               db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
-                               out=str(out), workers=workers, dask_address=dask)
-    except NightlyError as exc:
-        typer.echo(f"gknb nightly: {exc}", err=True)
+    state = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
+                         db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
+                         out=str(out), workers=workers, dask_address=dask, notify_url=notify, return_state=True)
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, NightlyError):
+        typer.echo(f"gknb nightly: {outcome}", err=True)
         raise typer.Exit(2)
-    typer.echo(summary["text"])
+    if isinstance(outcome, GknbError):
+        raise outcome  # one line, exit 2 (a corrupt warehouse, a full disk)
+    if isinstance(outcome, BaseException) or not state.is_completed():
+        typer.echo(f"gknb nightly: run {state.name}: {outcome}", err=True)
+        raise typer.Exit(1)
+    typer.echo(outcome["text"])
 
 
 def serve(
@@ -120,6 +131,7 @@ def serve(
     sites: Optional[Path] = typer.Option(None, "--sites", help="Site list the scheduled runs crawl (default schemas/sites.yaml)."),
     url: List[str] = typer.Option(None, "--url", help="A start URL the scheduled runs crawl instead of the site list (repeatable)."),
     out: Path = typer.Option(Path("data/out"), "--out", help="Output folder of the scheduled runs."),
+    notify: Optional[str] = typer.Option(None, "--notify", help=NOTIFY_HELP),
 ) -> None:
     """Register the nightly deployment (cron schedule) on the Prefect server at PREFECT_API_URL and run its flows when due.
 
@@ -129,6 +141,9 @@ def serve(
     validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
     import os
 
+    from gknb.flows.deploy import validate_schedule
+
+    validate_schedule(cron, timezone)  # a bad cron or time zone: one line, exit 2, before Prefect is asked
     if not os.environ.get("PREFECT_API_URL"):
         typer.echo("gknb serve: set PREFECT_API_URL to a running Prefect server "
                    "(prefect server start --host 127.0.0.1; PREFECT_API_URL=http://127.0.0.1:4200/api)", err=True)
@@ -138,7 +153,8 @@ def serve(
     from gknb.paths import default_warehouse
 
     parameters = {"db": str((db or default_warehouse()).resolve()), "out": str(out.resolve()),
-                  "sites_file": str(sites.resolve()) if sites else None, "urls": list(url or [])}
+                  "sites_file": str(sites.resolve()) if sites else None, "urls": list(url or []),
+                  "notify_url": notify or os.environ.get("GKNB_NOTIFY_URL")}
     serve_nightly(cron=cron, timezone=timezone, name=name, parameters=parameters)
 
 
