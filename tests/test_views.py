@@ -133,3 +133,72 @@ def test_refresh_rollups_materialises_out_tables(tmp_path):
                          "EXCEPT SELECT * FROM rollup_requests_district_year)").fetchone()[0]
     assert set(rows) == {f"out_{v}" for v in MATERIALISED_VIEWS}
     assert rows["out_rollup_requests_district_year"] == 1 and same == 0
+
+
+def _coverage_warehouse(db, column_crawled_at):
+    """洪泽区 2023 (found on its column by the crawler, published late), 淮安市 2024 (not crawled), and
+    one crawl of 洪泽区's column at `column_crawled_at` (None: never crawled)."""
+    from datetime import datetime
+
+    from gknb.warehouse.types import SourceInfo
+
+    def late(extraction):
+        extraction.meta.published = "2024-03-05"  # after the deadline of 31 January 2024
+
+    column = "http://127.0.0.1:8000/hongze/ndbg/"
+    with building(db) as w:
+        load_document(w, extracted_from_truth("hongze_2023", edit=late),
+                      SourceInfo(url="http://127.0.0.1:8000/hongze/ndbg/2023.pdf"))
+        load_document(w, extracted_from_truth("huaian_2024"))
+        # what the crawler records (owner C): the column the file was found on, and the column's crawl
+        w.execute("UPDATE documents SET agency_column_url = ? WHERE url LIKE 'http://127.0.0.1:8000/hongze/%'", [column])
+        if column_crawled_at is not None:
+            w.execute("INSERT INTO crawl_fetches (url, kind, site, fetched_at, http_status, agency_column_url) "
+                      "VALUES (?, 'list', 'hongze', ?, 200, ?)", [column, datetime.fromisoformat(column_crawled_at), column])
+        return {(a, y): (s, h) for a, y, s, h in w.execute(
+            "SELECT agency, year, status, has_report FROM coverage_agency_year").fetchall()}
+
+
+def test_coverage_tells_not_published_from_not_collected_and_late(tmp_path):
+    crawled = _coverage_warehouse(tmp_path / "a.duckdb", "2025-02-10 03:00:00")
+    assert crawled[("洪泽区人民政府", 2023)] == ("published_late", True)
+    # its column was read after the 2024 report was due and holds none: not published
+    assert crawled[("洪泽区人民政府", 2024)] == ("not_published", False)
+    assert crawled[("淮安市人民政府", 2024)] == ("published", True)
+    before_deadline = _coverage_warehouse(tmp_path / "b.duckdb", "2025-01-20 03:00:00")
+    assert before_deadline[("洪泽区人民政府", 2024)] == ("not_collected", False)  # crawled before it was due
+    never = _coverage_warehouse(tmp_path / "c.duckdb", None)
+    assert never[("洪泽区人民政府", 2024)] == ("not_collected", False)
+
+
+def test_rollups_say_how_many_reports_have_each_measure(con):
+    row = _rollup(con, "district = ? AND year = ?", ["兴庆区", 2019])
+    assert row["reports"] == 1 and row["new_requests_reports"] == 0 and row["new_requests"] is None
+    both = _rollup(con, "district = ? AND year = ?", ["兴庆区", 2020])
+    assert both["reports"] == 2 and both["total_processed_reports"] == 2 and both["total_processed"] == 0
+    # a partial total is never shown: where any report of a group lacks a measure it is NULL with the count
+    partial = con.execute(
+        "SELECT count(*) FROM rollup_requests_district_year WHERE granted_reports < reports AND granted IS NOT NULL "
+        "UNION ALL SELECT count(*) FROM rollup_review_litigation_district_year WHERE total_reports < reports AND total IS NOT NULL "
+        "UNION ALL SELECT count(*) FROM rollup_disclosure_district_year WHERE value_reports < reports AND value IS NOT NULL"
+    ).fetchall()
+    assert partial == [(0,), (0,), (0,)]
+    review = con.execute("SELECT reports, total, total_reports FROM rollup_review_litigation_district_year "
+                         "WHERE district = '洪泽区' AND year = 2023 AND case_kind = 'admin_review'").fetchone()
+    assert review == (1, 0, 1)
+
+
+def test_year_over_year_for_all_three_sections(con):
+    # 平潭 2021 → 2022: section 3 per district, section 4 per agency, section 2 per district
+    req = con.execute("SELECT new_requests_prev, new_requests, new_requests_change_ratio FROM yoy_requests_district_year "
+                      "WHERE district = '平潭县' AND year = 2021").fetchone()
+    assert req == (21, 70, round((70 - 21) / 21, 4))  # a ratio: 2.3333 is +233 %
+    lawsuits = con.execute("SELECT total_prev, total, total_change, total_change_ratio FROM yoy_review_litigation_agency_year "
+                           "WHERE agency LIKE '%平潭%' AND year = 2022 AND case_kind = 'lawsuit_direct'").fetchone()
+    assert lawsuits == (12, 1, -11, round(-11 / 12, 4))
+    decisions = con.execute("SELECT value_prev, value FROM yoy_disclosure_district_year WHERE district = '平潭县' "
+                            "AND year = 2022 AND row_key = 'admin_licensing' AND measure = 'decisions'").fetchone()
+    assert decisions == (2293.0, 10690.0)
+    names = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                       "WHERE table_name LIKE 'yoy_%' OR table_name LIKE 'rollup_%'").fetchall()}
+    assert not any(n.endswith("_pct") for n in names)  # ratios are *_ratio (no percentages are stored)
