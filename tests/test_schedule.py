@@ -127,6 +127,9 @@ def test_serve_registers_the_nightly_cron_and_runs_a_triggered_run(prefect_serve
     # The bundled site list enables no site: a deployment of it would fail every night.
     ([], "no enabled site; give start URLs or enable a site"),
     (["--url", "ftp://127.0.0.1/gknb/"], "not an http(s) URL"),
+    # A schedule Prefect cannot use: one line, not a 47-line ValueError or a pydantic ValidationError.
+    (["--cron", "0 25 * * *", "--url", "http://127.0.0.1/gknb/"], "--cron '0 25 * * *': not a valid cron expression"),
+    (["--timezone", "Asia/Shanghia", "--url", "http://127.0.0.1/gknb/"], "--timezone 'Asia/Shanghia': not a time zone name"),
 ])
 def test_serve_refuses_what_its_nightly_runs_could_not_crawl(tmp_path, args, message):
     # Refused before Prefect is asked anything: nothing listens on this API URL.
