@@ -17,6 +17,8 @@ run with exit 2 instead of turning every document into a rejected one.
 | region_aliases.yaml        | gknb.extractors.meta / gknb.places (+ shape checked here) |
 | agency_kinds.yaml          | gknb.warehouse.agency.kind_rules                     |
 | tables/*.yaml              | gknb.warehouse.registry.read_table / load_registry   |
+| views/*.yaml               | gknb.warehouse.registry.read_view / load_views       |
+| value_words.yaml           | gknb.extractors.values.vocabulary                    |
 | template_structure.yaml    | gknb.structure.load_structure (when present)         |
 | checks.yaml                | gknb.quality's loader (when present), else its YAML  |
 | limits.yaml                | gknb.settings.limits (+ the GKNB_LIMITS overlay)     |
@@ -183,6 +185,30 @@ def _registry(path: Path) -> None:
     load_registry(TABLES_DIR)
 
 
+def _common_columns(path: Path) -> None:
+    from gknb.warehouse.registry import read_common_columns
+
+    read_common_columns(path.parent)
+
+
+def _view(path: Path) -> None:
+    from gknb.warehouse.registry import read_common_columns, read_view
+
+    read_view(path, read_common_columns(path.parent))
+
+
+def _views(path: Path) -> None:
+    from gknb.warehouse.registry import VIEWS_DIR, load_views
+
+    load_views(VIEWS_DIR)
+
+
+def _value_words(path: Path) -> None:
+    from gknb.extractors.values import vocabulary
+
+    vocabulary()
+
+
 def _structure(path: Path) -> None:
     if importlib.util.find_spec("gknb.structure") is None:
         return _yaml_mapping(path)
@@ -266,15 +292,18 @@ def _sites(path: Path) -> None:
 # (pattern relative to schemas/, check) - the first matching pattern checks a file.
 FILE_CHECKS: tuple[tuple[str, Callable[[Path], None]], ...] = (
     ("limits.yaml", _limits),
+    ("tables/*.yaml", _table),
+    ("views/_columns.yaml", _common_columns),
+    ("views/*.yaml", _view),
     ("template_cells.csv", _catalog),
     ("cell_crosswalk.csv", _crosswalk),
     ("label_aliases.yaml", _labels),
     ("region_aliases.yaml", _regions),
     ("agency_kinds.yaml", _agency_kinds),
     ("template_structure.yaml", _structure),
+    ("value_words.yaml", _value_words),
     ("checks.yaml", _checks),
     ("sites.yaml", _sites),
-    ("tables/*.yaml", _table),
 )
 # Loaded only by modules that exist yet (owner A's division data goes here once gknb.places reads it).
 _DIVISION_PATTERNS = ("divisions*", "division*", "places*")
@@ -336,6 +365,7 @@ _LOADER_MODULES = (
     "gknb.config", "gknb.catalog", "gknb.settings", "gknb.paths", "gknb.extractors.labels",
     "gknb.extractors.meta", "gknb.warehouse.agency", "gknb.warehouse.registry",
     "gknb.warehouse.schema", "gknb.crawl.sites", "gknb.structure", "gknb.places",
+    "gknb.extractors.values",
 )
 
 
@@ -421,6 +451,10 @@ def validate_configuration(include_sites: Path | str | None = None) -> None:
         return
     if not root.is_dir():
         raise ConfigError(f"{root}: the schemas folder does not exist")
+    # in FILE_CHECKS order: a file is checked after those its loader reads (the catalog first),
+    # so the error names the broken file, not one that depends on it
+    order = {check: i for i, (_, check) in enumerate(FILE_CHECKS)}
+    files.sort(key=lambda p: order.get(check_for(p.relative_to(root).as_posix()), len(order)))
     for path in files:
         rel = path.relative_to(root).as_posix()
         # a file no entry names yet is at least parsed (tests/test_config.py requires an entry)
@@ -429,6 +463,9 @@ def validate_configuration(include_sites: Path | str | None = None) -> None:
     tables_dir = root / "tables"
     if tables_dir.is_dir():
         _run(tables_dir, lambda: _registry(tables_dir))
+    views_dir = root / "views"
+    if views_dir.is_dir():
+        _run(views_dir, lambda: _views(views_dir))
     if sites is not None:
         _run(sites, lambda: site_list(sites))
     _validated.add(key)
