@@ -34,6 +34,22 @@ def prepare_prefect_environment() -> str | None:
     return os.environ["PREFECT_HOME"]
 
 
+def current_flow_run_id() -> str | None:
+    """The Prefect flow run this code runs in, or None: without importing Prefect when it is not
+    loaded already (gknb ingest and gknb crawl never load it)."""
+    import sys
+
+    if "prefect" not in sys.modules:
+        return None
+    try:
+        from prefect.runtime import flow_run
+
+        run_id = flow_run.id
+    except Exception:  # noqa: BLE001 - outside a run, or a Prefect without the runtime module
+        return None
+    return str(run_id) if run_id else None
+
+
 @dataclass(frozen=True)
 class ExtractionPlacement:
     """Where the extract tasks run: a Dask cluster (address), or threads of this process that each
@@ -50,7 +66,9 @@ class ExtractionPlacement:
 def extraction_placement(workers: int | None = None, dask_address: str | None = None) -> ExtractionPlacement:
     address = dask_address or os.environ.get(DASK_ADDRESS_ENV) or None
     if workers is None:
-        workers = int(os.environ.get(WORKERS_ENV) or 0) or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        from gknb.pipeline import default_workers  # GKNB_EXTRACT_WORKERS, else the measured default
+
+        workers = default_workers()
     return ExtractionPlacement(address, max(1, workers))
 
 

@@ -239,14 +239,14 @@ def test_crawl_metadata_through_ingest_paths(tmp_path):
 
 
 def test_a_file_that_kills_its_worker_is_rejected_and_the_rest_load(tmp_path):
-    from gknb.warehouse.ingest import _extract_all
+    from gknb.pipeline import Job, ProcessExtractor
     from warehouse_helpers import extract_or_crash
 
     crash = tmp_path / "crash.pdf"
     crash.write_bytes(b"%PDF-1.4 whatever")
     files = [SAMPLES / "html" / "city_2025_rowspan.html", crash, SAMPLES / "seeds" / "004_f91fd63a8d753a03.txt"]
-    got = []
-    _extract_all([(f, None, None) for f in files], 2, lambda e, s: got.append(e), extract=extract_or_crash)
+    with ProcessExtractor(2, extract=extract_or_crash) as pool:
+        got = [doc for doc, _ in pool.map(Job(str(f), "", 0) for f in files)]
     by_name = {Path(e.path).name: e for e in got}
     assert len(got) == 3
     assert by_name["crash.pdf"].error == "extraction crashed its worker process"

@@ -63,3 +63,14 @@ def extract_or_crash(path):
     if "crash" in str(path):
         os._exit(3)
     return extract_document(path)
+
+
+def extract_or_sleep(path):
+    """An extractor that never finishes one file (a stand-in for hours of OCR on a hostile PDF)."""
+    import time
+
+    from gknb.pipeline import extract_document
+
+    if "slow" in str(path):
+        time.sleep(600)
+    return extract_document(path)

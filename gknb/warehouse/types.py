@@ -20,6 +20,7 @@ class SourceInfo:
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    agency_column_url: str | None = None  # the report column the crawler listed it in (issue 12.2)
 
 
 @dataclass
@@ -78,7 +79,28 @@ class IngestRun:
     extract_seconds: float = 0.0
     load_seconds: float = 0.0
     wall_seconds: float | None = None
-    outcomes: list[DocumentOutcome] = field(default_factory=list, repr=False)
+    # What the crawl did for this run (null for a run without a crawl) and the Prefect flow run it
+    # belongs to: columns of ingest_runs, so the crawl's printed summary, the run row and the
+    # nightly artifact show one set of counters (issue 12.6).
+    urls: int | None = None
+    requests: int | None = None
+    fetch_failures: int | None = None
+    bytes_downloaded: int | None = None
+    flow_run_id: str | None = None
+    rollup_seconds: float = 0.0  # refreshing the out_* rollups (not a column of ingest_runs)
+    # The first REJECTED_SAMPLE rejected documents, for the caller to show. Not every outcome:
+    # a run of 150,000 documents must not hold one object per document (issue 14.1); the full
+    # list is `documents` WHERE run_id = this run AND status = 'rejected'.
+    rejected_sample: list[DocumentOutcome] = field(default_factory=list, repr=False)
+    sample_size: int = field(default=200, repr=False)
+
+    def count_fetches(self, fetches) -> None:
+        """The crawl's counters, from its Fetch records (gknb.crawl.types.Fetch)."""
+        fetches = list(fetches)
+        self.urls = len(fetches)
+        self.requests = sum(f.attempts for f in fetches)
+        self.fetch_failures = sum(1 for f in fetches if f.error_kind is not None)
+        self.bytes_downloaded = sum(f.size or 0 for f in fetches if f.changed)
 
     def count(self, outcome: DocumentOutcome) -> None:
         """Add one document's outcome to the run's counts."""
@@ -93,7 +115,13 @@ class IngestRun:
             self.unchanged += 1
         self.superseded += len(outcome.superseded)
         self.load_seconds += outcome.seconds
-        self.outcomes.append(outcome)
+        if outcome.status == "rejected" and len(self.rejected_sample) < self.sample_size:
+            self.rejected_sample.append(outcome)
+
+    @property
+    def rejected_not_shown(self) -> int:
+        """Rejected documents beyond the sample."""
+        return self.rejected - len(self.rejected_sample)
 
     def summary(self) -> str:
         share = (self.load_seconds / self.extract_seconds * 100) if self.extract_seconds else 0.0
