@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gknb.paths import SCHEMAS_DIR
@@ -44,22 +44,47 @@ def strip_numbering(label: str) -> str:
 
 
 @dataclass(frozen=True)
+class Fold:
+    """How printed wordings of one label are made one form (label_aliases.yaml `fold`)."""
+
+    equivalents: tuple[tuple[str, str], ...] = ()  # (printed, canonical)
+    ignore: tuple[str, ...] = ()
+
+    def __call__(self, label: str) -> str:
+        s = label
+        for printed, canonical in self.equivalents:
+            s = s.replace(printed, canonical)
+        for ch in self.ignore:
+            s = s.replace(ch, "")
+        return s
+
+
+@dataclass(frozen=True)
 class AliasSet:
-    contains: tuple[str, ...]
-    equals: tuple[str, ...]
+    contains: tuple[str, ...]  # folded
+    equals: tuple[str, ...]  # folded
     group: bool = False
-    unless: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()  # folded
+    fold: Fold = Fold()
 
     def matches(self, label: str) -> bool:
-        """`label` is one normalised cell (or several joined); exact aliases test each form."""
-        if any(u in label for u in self.unless):
+        """`label` is one normalised cell (or several joined); exact aliases test each form.
+        Both sides are folded (和/及/与 and punctuation dropped, 受理→处理, 案件→案卷)."""
+        folded = self.fold(label)
+        if any(u in folded for u in self.unless):
             return False
-        if any(a in label for a in self.contains):
+        if any(a in folded for a in self.contains):
             return True
         if self.equals:
-            bare = strip_numbering(label)
-            return label in self.equals or bare in self.equals
+            bare = self.fold(strip_numbering(label))
+            return folded in self.equals or bare in self.equals
         return False
+
+
+@dataclass(frozen=True)
+class Similarity:
+    min_ratio: float = 0.8
+    min_margin: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -69,9 +94,12 @@ class Aliases:
     rows: dict[int, dict[str, AliasSet]]
     columns: dict[int, dict[str, AliasSet]]
     template_markers: dict[str, tuple[str, ...]]
+    fold: Fold = Fold()
+    similarity: Similarity = Similarity()
+    run_together: dict[int, dict[str, str]] = field(default_factory=dict)  # section -> row -> label core
 
 
-def _alias_set(spec) -> AliasSet:
+def _alias_set(spec, fold: Fold = Fold()) -> AliasSet:
     group = False
     unless: tuple[str, ...] = ()
     if isinstance(spec, dict):
@@ -83,9 +111,48 @@ def _alias_set(spec) -> AliasSet:
         spec = spec["aliases"]
     if not isinstance(spec, list) or not spec or not all(isinstance(a, str) and a for a in spec):
         raise ValueError(f"label alias entry must be a non-empty list of strings: {spec!r}")
-    contains = tuple(norm_label(a) for a in spec if not a.startswith("="))
-    equals = tuple(norm_label(a[1:]) for a in spec if a.startswith("="))
-    return AliasSet(contains, equals, group, unless)
+    contains = tuple(fold(norm_label(a)) for a in spec if not a.startswith("="))
+    equals = tuple(fold(norm_label(a[1:])) for a in spec if a.startswith("="))
+    return AliasSet(contains, equals, group, tuple(fold(u) for u in unless), fold)
+
+
+def _fold(raw) -> Fold:
+    if raw is None:
+        return Fold()
+    if not isinstance(raw, dict) or set(raw) - {"equivalents", "ignore"}:
+        raise ValueError(f"fold must be a mapping with equivalents and ignore: {raw!r}")
+    eq = raw.get("equivalents") or {}
+    ignore = raw.get("ignore") or []
+    if not isinstance(eq, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in eq.items()):
+        raise ValueError(f"fold.equivalents must map printed words to their canonical form: {eq!r}")
+    if not isinstance(ignore, list) or not all(isinstance(c, str) and c for c in ignore):
+        raise ValueError(f"fold.ignore must be a list of strings: {ignore!r}")
+    # equivalents first (longest printed form first), then the ignored characters
+    pairs = tuple(sorted(((norm_label(k), norm_label(v)) for k, v in eq.items()), key=lambda kv: -len(kv[0])))
+    return Fold(pairs, tuple(unicodedata.normalize("NFKC", c) for c in ignore))
+
+
+def _similarity(raw) -> Similarity:
+    if raw is None:
+        return Similarity()
+    if not isinstance(raw, dict) or set(raw) - {"min_ratio", "min_margin"}:
+        raise ValueError(f"similarity must be a mapping with min_ratio and min_margin: {raw!r}")
+    sim = Similarity(float(raw.get("min_ratio", 0.8)), float(raw.get("min_margin", 0.15)))
+    if not (0.5 <= sim.min_ratio <= 1 and 0 < sim.min_margin < 1):
+        raise ValueError(f"similarity: min_ratio must be in 0.5..1 and min_margin in 0..1: {raw!r}")
+    return sim
+
+
+def _run_together(raw) -> dict[int, dict[str, str]]:
+    if raw is None:
+        return {}
+    out: dict[int, dict[str, str]] = {}
+    for section, rows in raw.items():
+        if not isinstance(rows, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                                 for k, v in rows.items()):
+            raise ValueError(f"run_together.{section} must map row keys to label cores: {rows!r}")
+        out[int(section)] = dict(rows)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -98,12 +165,20 @@ def load_aliases() -> Aliases:
         for key, value in ((raw or {}).get(part) or {}).items():
             if not isinstance(value, list) or not value or not all(isinstance(a, str) and a for a in value):
                 raise ValueError(f"{part}.{key} must be a non-empty list of strings, got {value!r}")
+    unknown = sorted(set(raw or {}) - {"sections", "items", "rows", "columns", "template_markers",
+                                       "fold", "similarity", "run_together"})
+    if unknown:
+        raise ValueError(f"unknown top-level key(s): {', '.join(map(str, unknown))}")
+    fold = _fold(raw.get("fold"))
     return Aliases(
         sections={int(k): tuple(norm_label(a) for a in v) for k, v in raw["sections"].items()},
         items={k: tuple(norm_label(a) for a in v) for k, v in raw["items"].items()},
-        rows={int(s): {k: _alias_set(v) for k, v in rows.items()} for s, rows in raw["rows"].items()},
-        columns={int(s): {k: _alias_set(v) for k, v in cols.items()} for s, cols in raw["columns"].items()},
+        rows={int(s): {k: _alias_set(v, fold) for k, v in rows.items()} for s, rows in raw["rows"].items()},
+        columns={int(s): {k: _alias_set(v, fold) for k, v in cols.items()} for s, cols in raw["columns"].items()},
         template_markers={str(k): tuple(norm_label(a) for a in v) for k, v in raw["template_markers"].items()},
+        fold=fold,
+        similarity=_similarity(raw.get("similarity")),
+        run_together=_run_together(raw.get("run_together")),
     )
 
 
@@ -158,3 +233,81 @@ def column_of(section: int, label: str) -> str | None:
     cols = load_aliases().columns.get(section, {})
     hits = [k for k, a in cols.items() if a.matches(label)]
     return hits[0] if len(hits) == 1 else None
+
+
+# ---------------------------------------------------------------- similarity
+
+
+def fold_label(text: str) -> str:
+    """A printed label normalised and folded (the form aliases are compared in)."""
+    return load_aliases().fold(norm_label(text))
+
+_INNER_NUMBER = re.compile(r"(?:^|(?<=[^\d.]))\d{1,2}\.(?!\d)")
+
+
+def _label_forms(label: str) -> set[str]:
+    """A normalised label's folded forms for comparison: whole, without its numbering, and the
+    part after its last sub-row number (`(三)不予公开7.属于…` → `属于…`)."""
+    fold = load_aliases().fold
+    s = norm_label(label)
+    forms = {fold(strip_numbering(s))}  # numbering is no evidence: every group has a 1.
+    parts = _INNER_NUMBER.split(s)
+    if len(parts) > 1 and parts[-1]:
+        forms.add(fold(parts[-1]))
+    return {f for f in forms if f}
+
+
+def label_ratio(a: str, b: str) -> float:
+    """How close two printed labels are, 0..1, over their folded forms."""
+    from difflib import SequenceMatcher
+
+    best = 0.0
+    for x in _label_forms(a):
+        for y in _label_forms(b):
+            best = max(best, SequenceMatcher(None, x, y, autojunk=False).ratio())
+    return best
+
+
+def similar_row(label: str, rows: dict[str, str]) -> tuple[str, float] | None:
+    """The one row of `rows` (row_key → its printed catalog label) that `label` is close to, with
+    the ratio; None when no row is close enough or two are (ambiguous)."""
+    sim = load_aliases().similarity
+    scored = sorted(((label_ratio(label, printed), key) for key, printed in rows.items()), reverse=True)
+    if not scored or scored[0][0] < sim.min_ratio:
+        return None
+    if len(scored) > 1 and scored[0][0] - scored[1][0] < sim.min_margin:
+        return None
+    return scored[0][1], scored[0][0]
+
+
+# ---------------------------------------------------------------- labels in run-together text
+
+
+def flex_pattern(core: str) -> str:
+    """A regex finding a label core in page text as reports print it: spaces, the folded
+    connectives and punctuation (和/及/与, 、，…) and quotes between its characters, either width of
+    brackets, and each equivalent wording (受理 for 处理, 案件 for 案卷)."""
+    fold = load_aliases().fold
+    sep = "[\\s“”\"'‘’" + re.escape("".join(fold.ignore)) + "]*"
+    canonical = fold(norm_label(core))
+    printed_forms: dict[str, list[str]] = {}
+    for printed, canon in fold.equivalents:
+        printed_forms.setdefault(canon, [canon]).append(printed)
+    tokens: list[str] = []
+    i = 0
+    while i < len(canonical):
+        word = next((c for c in sorted(printed_forms, key=len, reverse=True) if canonical.startswith(c, i)), None)
+        if word is not None:
+            alts = sorted(set(printed_forms[word]), key=len, reverse=True)
+            tokens.append("(?:" + "|".join(sep.join(re.escape(ch) for ch in a) for a in alts) + ")")
+            i += len(word)
+            continue
+        ch = canonical[i]
+        if ch in "(（":
+            tokens.append("[（(]")
+        elif ch in ")）":
+            tokens.append("[）)]")
+        else:
+            tokens.append(re.escape(ch))
+        i += 1
+    return sep.join(tokens)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from gknb.extractors.document import Document, Paragraph, Span, TableRow
 from gknb.extractors.errors import NotAnnualReport
 from gknb.extractors.labels import (
-    column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, strip_numbering,
+    column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, similar_row,
+    strip_numbering,
 )
 from gknb.extractors.values import footnote_note, is_nil_word, keyed_warning, looks_like_value, parse_value
 from gknb.catalog import load_catalog
@@ -75,6 +76,8 @@ class Obs:
     pending_label: list[str] = field(default_factory=list)
     key: str | None = None
     candidates: set[str] = field(default_factory=set)
+    # the row's label matched no alias but is close to one template row's label: (printed, ratio)
+    similar: tuple[str, float] | None = None
 
     @property
     def page(self) -> int:
@@ -374,6 +377,7 @@ def _has_empty_cell_under(row: TableRow, positions: list[tuple[str, float, float
 
 def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[str]) -> int:
     catalog = load_catalog()
+    structure = load_structure()
     items = {c.row_key: c.item for c in catalog.template_cells(template) if c.section == 2}
     done: set[str] = set()
     failed: dict[str, str] = {}
@@ -381,7 +385,7 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
     for ob in obs:
         if ob.section != 2 or not (ob.labels or ob.pending_label):
             continue
-        cands = _candidates_with_lines_above(2, ob)
+        cands = _candidates_with_lines_above(2, ob, template)
         if len(cands) != 1:
             continue
         key = next(iter(cands))
@@ -391,9 +395,28 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
         if key in done:
             continue
         item = items[key]
-        columns = [c.col_key for c in catalog.template_cells(template)
-                   if c.section == 2 and c.row_key == key]
-        result, reason = _place(ob, columns, ob.header)
+        columns = structure.columns(template, 2, item)
+        printed_in = _printed_template(ob, key, template, columns)
+        if printed_in != template:
+            # the sub-table is printed in the other format (a 2021 report with 2019-style rows):
+            # read as printed, and keep only the columns this template has (same key, same meaning)
+            other = structure.columns(printed_in, 2, _item_of(printed_in, key))
+            result, reason = _place(ob, other, ob.header)
+            kept = [c for c in other if c in columns]
+            warnings.append(f"template: section 2/{item} is printed in the {printed_in} form in a {template} "
+                            f"report; row {ob.describe()} read as printed"
+                            + (f", only {', '.join(kept)} is a {template} column" if kept else
+                               f", none of its columns is a {template} column"))
+            if result is not None:
+                result = {c: p for c, p in result.items() if c in columns}
+            if not result:
+                done.add(key)
+                n += 1
+                continue
+        else:
+            result, reason = _place(ob, columns, ob.header)
+        if result is not None and ob.similar:
+            _note_similar(result, ob, key, catalog, template, 2, warnings)
         if result is None:
             # a later row with the same label may place (a line of prose that merely names the
             # row can come first), so a failure only counts when no row places
@@ -424,7 +447,7 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     rows3 = [ob for ob in obs if ob.section == 3]
     # 1. each row's candidates: its own label, else the short label lines just above it
     for ob in rows3:
-        ob.candidates = _candidates_with_lines_above(3, ob) & set(order)
+        ob.candidates = _candidates_with_lines_above(3, ob, template) & set(order)
         ob.key = next(iter(ob.candidates)) if len(ob.candidates) == 1 else None
     # 2. drop label continuations (`“一稳定”` under `3.危及“三安全`) and fold a label-only row
     #    into the bare-number row that follows it
@@ -460,6 +483,19 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     # the variant row (2021 （六）其他处理 printed as one row) counts only where no sub-row is printed
     other_variant = variant is not None and variant.row in taken and not any(k in taken for k in variant.replaces)
     slots = structure.rows(template, 3, variant_printed=other_variant)
+    # a row named by similarity must sit where the table's order puts it: after the row named
+    # above it and before the row named below it (position confirms, it never names a row)
+    for i, ob in enumerate(seq):
+        if ob.key is None or ob.similar is None:
+            continue
+        before = next((seq[k].key for k in range(i - 1, -1, -1) if seq[k].key and not seq[k].similar), None)
+        after = next((seq[k].key for k in range(i + 1, len(seq)) if seq[k].key and not seq[k].similar), None)
+        at = slots.index(ob.key) if ob.key in slots else -1
+        if at < 0 or (before in slots and slots.index(before) >= at) or (after in slots and slots.index(after) <= at):
+            warnings.append(f"section 3: row {ob.describe()} resembles {ob.key} but is out of the table's order; "
+                            f"not matched")
+            taken.pop(ob.key, None)
+            ob.key, ob.candidates, ob.similar = None, set(), None
     # 4. rows without a certain label: between two anchors, as many rows as free template rows
     #    fill them in order (reading order is the table's order); otherwise they stay unplaced
     i = 0
@@ -496,6 +532,8 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
             warnings.append(f"section 3/{key}: {reason}; its cells are missing")
             _remember_unplaced(placed, 3, key, ob)
             continue
+        if ob.similar:
+            _note_similar(result, ob, key, load_catalog(), template, 3, warnings)
         for col, p in result.items():
             placed[(3, key, col)] = p
     if rows3 and "total_processed" not in taken and "carried_forward" not in taken:
@@ -503,14 +541,17 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
     return n, other_variant
 
 
-def _candidates_with_lines_above(section: int, ob: Obs) -> set[str]:
+def _candidates_with_lines_above(section: int, ob: Obs, template: str | None = None) -> set[str]:
     """The row's own label; for a row of bare numbers, the short lines just above it (all of
     them joined, else the last two, else the last one); for a label broken over lines, the
-    lines above joined with the row's own part."""
+    lines above joined with the row's own part. A label no alias matches may name a row by
+    similarity (see `_similar`)."""
     if ob.labels:
         found = row_candidates(section, ob.labels)
         if not found and ob.pending_label:
             found = row_candidates(section, ["".join(ob.pending_label[-2:] + ob.labels)])
+        if not found and template is not None:
+            found = _similar(section, ob, template)
         return found
     for tail in (ob.pending_label, ob.pending_label[-2:], ob.pending_label[-1:]):
         if tail:
@@ -518,6 +559,75 @@ def _candidates_with_lines_above(section: int, ob: Obs) -> set[str]:
             if len(found) == 1:
                 return found
     return set()
+
+
+# a printed label longer than this is prose, not a row label
+_SIMILAR_MAX_LEN = 40
+
+
+def _similar(section: int, ob: Obs, template: str) -> set[str]:
+    """The template row a label no alias matches is close to, when it is close to that row only
+    and the row's printed shape fits it (as many values as the row has columns, or none but empty
+    cells). Sets `ob.similar`; the caller notes it in raw and warnings."""
+    label = "".join(ob.labels)
+    if not label or len(label) > _SIMILAR_MAX_LEN or "。" in label:
+        return set()
+    catalog = load_catalog()
+    labels: dict[str, str] = {}
+    for c in catalog.template_cells(template, variants=True):
+        if c.section == section:
+            labels.setdefault(c.row_key, c.row_label)
+    hit = similar_row(label, labels)
+    if hit is None:
+        return set()
+    key, ratio = hit
+    item = next(c.item for c in catalog.template_cells(template, variants=True)
+                if c.section == section and c.row_key == key)
+    n_cols = len(load_structure().columns(template, section, item))
+    if ob.values and len(ob.values) != n_cols:
+        return set()
+    ob.similar = (label, ratio)
+    return {key}
+
+
+def _note_similar(result: dict, ob: Obs, key: str, catalog, template: str, section: int,
+                  warnings: list[str]) -> None:
+    printed, ratio = ob.similar
+    cat_label = next(c.row_label for c in catalog.template_cells(template, variants=True)
+                     if c.section == section and c.row_key == key)
+    note = f"row label by similarity: '{printed}' read as '{cat_label}' ({ratio:.2f})"
+    for p in result.values():
+        p.note = note
+    warnings.append(f"section {section}/{key}: {note}")
+
+
+def _item_of(template: str, row_key: str) -> str:
+    return next(c.item for c in load_catalog().template_cells(template) if c.section == 2 and c.row_key == row_key)
+
+
+def _printed_template(ob: Obs, key: str, template: str, columns: list[str]) -> str:
+    """The template a section-2 row is printed in: its header's columns, else its shape.
+
+    A header naming columns only the other template has for this row (上一年项目数量, 本年增/减 in a
+    2021 report), or a row with as many values as the other template's columns and not as this
+    one's, is printed in the other template."""
+    catalog = load_catalog()
+    others = [t for t in sorted({c.template for c in catalog.cells}) if t != template
+              and key in load_structure().rows(t, 2)]
+    if not others:
+        return template
+    other = others[0]
+    other_cols = load_structure().columns(other, 2, _item_of(other, key))
+    h = ob.header
+    if h is not None and h.cols:
+        named = set(h.cols)
+        if named - set(columns) and named <= set(other_cols):
+            return other
+        if named <= set(columns):
+            return template
+    if ob.values and len(ob.values) != len(columns) and len(ob.values) == len(other_cols):
+        return other
+    return template
 
 
 def _remember_unplaced(placed: dict, section: int, key: str, ob: Obs) -> None:
@@ -537,6 +647,8 @@ def _match_section4(obs: list[Obs], template: str, placed: dict, warnings: list[
     n = 0
     for ob in rows4:
         cands = row_candidates(4, ob.labels) if ob.labels else set()
+        if ob.labels and not cands:
+            cands = _similar(4, ob, template)
         if not ob.labels and ob.pending_label and len(ob.values) == len(review_columns):
             cands = row_candidates(4, ob.pending_label[-1:])  # a caption line: see _observe
         if len(cands) == 1:
@@ -547,6 +659,8 @@ def _match_section4(obs: list[Obs], template: str, placed: dict, warnings: list[
             if result is None:
                 warnings.append(f"section 4/{key}: {reason}; its cells are missing")
                 continue
+            if ob.similar:
+                _note_similar(result, ob, key, load_catalog(), template, 4, warnings)
             for col, p in result.items():
                 placed[(4, key, col)] = p
             n += 1
@@ -627,6 +741,8 @@ def _cells(catalog, template: str, placed: dict, other_variant: bool, warnings: 
         elif footnote_note(text):  # `74³`: the mark is stripped, and the report says so
             warnings.append(keyed_warning(f"{cc.section}/{cc.row_key}/{cc.col_key}", footnote_note(text)))
         raw = p.text.strip() if p.text is not None else None
+        if p.note:
+            raw = f"{raw or ''} ({p.note})".strip()
         cells.append(Cell(cc.section, cc.row_key, cc.col_key, status, value, raw or None, p.page, p.confidence))
     for s in sorted(missing_sections):
         warnings.append(f"section {s}: not found in the document; its cells are missing")

@@ -23,7 +23,7 @@ with a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 
 from gknb.extractors.document import Document, Paragraph
@@ -31,6 +31,7 @@ from gknb.extractors.errors import ExtractError, NotAnnualReport
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 from gknb.structure import load_structure
+from gknb.extractors.labels import flex_pattern, fold_label, load_aliases, similar_row
 
 # Labels that, run together with ≥6 digits, give this form away; a tab- or space-separated table
 # never prints six digits straight after a row label for these all-zero-prone rows.
@@ -72,6 +73,8 @@ class RowSpec:
     pattern: re.Pattern  # the label's core, as printed
     number: str | None  # the label's own numbering (`2` of `2.其他法律…`), cut off the previous digits
     cols: list[tuple[str, str]]  # (col_key, value_type)
+    core: str = ""  # the label's core searched for (label_aliases.yaml run_together, else the catalog's)
+    label: str = ""  # the catalog's printed label, for the similarity match
 
 
 def _flex(label: str) -> str:
@@ -89,28 +92,6 @@ def _flex(label: str) -> str:
     return r"\s*".join(out)
 
 
-_S2_LABELS = {
-    "regulations": "规章",
-    "normative_docs": "(?:行\\s*政\\s*)?规\\s*范\\s*性\\s*文\\s*件",
-    "admin_licensing": "行政许可",
-    "other_admin_services": "其他对外管理服务事项",
-    "admin_penalty": "行政处罚",
-    "admin_coercion": "行政强制",
-    "admin_fees": "行政事业性收费",
-    "gov_procurement": "政府集中采购",
-}
-# Section 3 label cores: the printed label without its numbering; long labels cut to a part
-# that cannot be confused with narrative text once the search starts at the table.
-_S3_CORES = {
-    "new_requests": "本年新收政府信息公开申请数量",
-    "carried_over": "上年结转政府信息公开申请数量",
-    "granted": "予以公开",
-    "partially_granted": "部分公开",
-    "other": "其他处理",
-    "other_other": "其他",
-    "total_processed": "总计",
-    "carried_forward": "结转下年度继续办理",
-}
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?:[（(][一二三四五六七八九十]+[）)])?\s*(?:(\d+)[.．、])?\s*")
 
 
@@ -124,21 +105,22 @@ def _row_specs(template: str) -> tuple[list[RowSpec], list[RowSpec], list[str]]:
         # the variant row is left out: the sub-rows are looked for (see _choose_other_rows)
         for row_key in structure.rows(template, section):
             row_cells = [c for c in cells if c.section == section and c.row_key == row_key]
-            label = row_cells[0].row_label
-            if section == 2:
-                pattern = _S2_LABELS[row_key]
-                number = None
-            else:
-                last = label.split(" ")[-1]
-                m = _NUMBERING.match(last)
-                number = m.group(1) if m and m.group(1) else None
-                core = _S3_CORES.get(row_key, last[m.end():] if m else last)
-                pattern = _flex(core)
-            store.append(RowSpec(section, row_key, re.compile(pattern), number,
-                                 [(c.col_key, c.value_type) for c in row_cells]))
+            store.append(_spec(section, row_key, row_cells))
     s4_cols = [(r, c) for r in structure.rows(template, 4, group="proceedings")
                for c in structure.columns(template, 4, group="review_columns")]
     return s2, s3, s4_cols
+
+
+def _spec(section: int, row_key: str, row_cells) -> RowSpec:
+    """How to find one row in run-together text: its label core (label_aliases.yaml `run_together`,
+    else the catalog label's last part without numbering) as a folded, flexible pattern."""
+    label = row_cells[0].row_label
+    last = label.split(" ")[-1]
+    m = _NUMBERING.match(last)
+    number = m.group(1) if section == 3 and m and m.group(1) else None
+    core = load_aliases().run_together.get(section, {}).get(row_key) or (last[m.end():] if m else last)
+    return RowSpec(section, row_key, re.compile(flex_pattern(core)), number,
+                   [(c.col_key, c.value_type) for c in row_cells], core, label)
 
 
 def detect_template(text: str) -> str | None:
@@ -309,11 +291,21 @@ _UNIT_BETWEEN = re.compile(r"(\d)[ \u3000]*[笔件个项][ \u3000]*(?=\d)")
 _UNIT_AFTER = re.compile(r"[件个项条次人家份%％篇期批]")
 
 
-def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
+# A number glued to the prose after a table (`…继续办理20000022025年，我局…`) ends with these.
+_PROSE_NUMBER = re.compile(r"[年月日件个项条次人家份%％篇期批余多]")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# the numbering of a label that follows the digits (`…00000002.其他法律…`)
+_TRAILING_NUMBER = re.compile(r"\d[.．、]\s*$")
+
+
+def _value_text(chunk: str, next_number: str | None) -> tuple[list[str] | None, str]:
     """The printed digits of one row from the text between its label and the next one.
 
-    Returns (digits or None, note). Bracketed words (`（区分处理的…）`, `（四）`) and the next
-    label's own numbering (`2.`) are not values.
+    Returns (the readings of the digits, or None; note). Usually one reading; where a table runs
+    straight into the prose, the prose's own leading number (`2025年`) may be glued to the last
+    row's digits, and each way of cutting it off is a reading for the identities to settle.
+    Bracketed words (`（区分处理的…）`, `（四）`) and the next label's own numbering (`2.`) are not
+    values; prose never becomes a cell.
     """
     first = _FIRST_RUN.match(chunk)
     if first and _HEADING.match(chunk[first.end():]):
@@ -330,13 +322,41 @@ def _value_text(chunk: str, next_number: str | None) -> tuple[str | None, str]:
     found = [m for m in _RUN.finditer(s) if m.group().strip(" \u3000.-\n")]
     if not found:
         return None, "nothing printed"
-    if len(found) > 1:
+    run = found[0].group()
+    after = s[found[0].end():].lstrip()
+    prose_after = bool(after) and not _is_cell_word(after) and not after[0].isdigit()
+    if len(found) > 1 and not prose_after:
         return None, f"digits interrupted by text: {[m.group().strip() for m in found]!r}"
-    run = found[0].group().rstrip().rstrip(".").rstrip()
-    after = s[found[0].start() + len(run):].lstrip()
-    if _UNIT_AFTER.match(after):
-        return None, f"'{run}{after[:1]}' reads as prose, not a table row"
-    return " ".join(run.split()), ""
+    if prose_after and _TRAILING_NUMBER.search(run) and re.match(r"[\u4e00-\u9fff]", after):
+        # `00000002.其他法律和…`: the 2. numbers the (unrecognised) label that follows
+        run = _TRAILING_NUMBER.sub("", run)
+    run = run.rstrip().rstrip(".").rstrip()
+    if not run.strip(" \u3000.-"):
+        return None, "nothing printed"
+    digits = " ".join(run.split())
+    if not (prose_after and _PROSE_NUMBER.match(after)):
+        return [digits], ""
+    # the prose starts with a number glued to the digits: the row keeps a prefix, the prose the rest
+    year = after[0] == "年"
+    readings = []
+    for cut in range(1, len(digits)):
+        head, tail = digits[:cut].rstrip(), digits[cut:]
+        if " " in tail or not head or (tail[0] == "0" and tail != "0") or not tail.isdigit():
+            continue
+        if year and not _YEAR.fullmatch(tail):
+            continue
+        readings.append(head)
+    if not readings:
+        return None, f"'{digits}{after[:1]}' reads as prose, not a table row"
+    return readings, f"digits run into the prose ('{digits}{after[:4]}…')"
+
+
+def _is_cell_word(text: str) -> bool:
+    """A nil word printed in a cell (`无`, `/`, `—`) where a number could stand."""
+    from gknb.extractors.values import is_nil_word
+
+    token = re.match(r"[^\d\s]+", text)
+    return bool(token) and is_nil_word(token.group())
 
 
 @dataclass
@@ -346,6 +366,24 @@ class FoundRow:
     run: Run | None
     note: str = ""
     yuan_header: bool = False  # the header just above declares amounts in 元 (`采购总金额（元）`)
+    # further readings of the digits (a table running into the prose); `run` is the first
+    runs: list[Run] = field(default_factory=list)
+    similar: tuple[str, float] | None = None  # the label was found by similarity: (printed, ratio)
+    header: str = ""  # the text between the previous row and this row's label
+
+
+@dataclass
+class _At:
+    """Where a label found by similarity stands (the shape of a re.Match that _find_rows uses)."""
+
+    s: int
+    e: int
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self) -> int:
+        return self.e
 
 
 # `采购总金额（元）`, `本年收费金额（单位：元）`: the amounts under this header are in 元, not 万元
@@ -353,31 +391,90 @@ _YUAN_HEADER = re.compile(r"[（(]\s*(?:单位\s*[:：]\s*)?元\s*[）)]")
 
 
 def _find_rows(text: str, specs: list[RowSpec], start: int, end: int) -> tuple[list[FoundRow], int]:
-    """Find each row label in order within text[start:end]; return the rows and where the last ended."""
-    located: list[tuple[RowSpec, re.Match | None]] = []
+    """Find each row label in order within text[start:end]; return the rows and where the last ended.
+
+    The table's order places the rows: a label found only after the label of a row printed below
+    it (a row the report leaves out, its label met again in the prose) is not that row. A label
+    no pattern finds may still be read by similarity between its neighbours (`_by_similarity`)."""
+    located: list[list] = []  # [spec, match or None, similar or None]
     pos = start
-    for spec in specs:
+    for i, spec in enumerate(specs):
         m = spec.pattern.search(text, pos, end)
-        located.append((spec, m))
+        if m is not None and _out_of_order(text, specs, i, pos, m.start()):
+            m = None
+        located.append([spec, m, None])
         if m:
             pos = m.end()
+    _by_similarity(text, located, start, end)
     found = []
-    hits = [(s, m) for s, m in located if m]
-    for i, (spec, m) in enumerate(located):
+    hits = [(s, m) for s, m, _ in located if m]
+    for i, (spec, m, similar) in enumerate(located):
         if m is None:
             found.append(FoundRow(spec, 0, None, "label not found"))
             continue
-        later = next(((s2, m2) for s2, m2 in located[i + 1:] if m2), None)
+        later = next(((s2, m2) for s2, m2, _ in located[i + 1:] if m2), None)
         chunk_end = later[1].start() if later else end
         next_number = later[0].number if later else None
-        digits, note = _value_text(text[m.end():chunk_end], next_number)
+        readings, note = _value_text(text[m.end():chunk_end], next_number)
         line = text.count("\n", 0, m.start()) + 1
-        before = next((m0 for s0, m0 in reversed(located[:i]) if m0), None)
+        before = next((m0 for s0, m0, _ in reversed(located[:i]) if m0), None)
         header = text[before.end() if before else start:m.start()]
-        found.append(FoundRow(spec, line, Run.parse(digits) if digits else None, note,
-                              yuan_header=bool(_YUAN_HEADER.search(header))))
+        runs = [Run.parse(r) for r in readings] if readings else []
+        found.append(FoundRow(spec, line, runs[0] if runs else None, note,
+                              yuan_header=bool(_YUAN_HEADER.search(header)), runs=runs,
+                              similar=similar, header=header))
     last_end = hits[-1][1].end() if hits else start
     return found, last_end
+
+
+# a label this short (总计, 其他) may occur in any header: it does not tell the table's order
+_ORDER_MIN_CORE = 4
+_ORDER_LOOKAHEAD = 3
+
+
+def _out_of_order(text: str, specs: list[RowSpec], i: int, pos: int, at: int) -> bool:
+    """True when the label of one of the next rows stands before `at`, where row i's label was
+    found: row i is then not printed there (the table left it out)."""
+    for spec in specs[i + 1:i + 1 + _ORDER_LOOKAHEAD]:
+        if len(fold_label(spec.core)) >= _ORDER_MIN_CORE and spec.pattern.search(text, pos, at):
+            return True
+    return False
+
+
+# a stretch of label text between digit runs (numbering and brackets are not part of it)
+_LABEL_TEXT = re.compile(r"[^\d\s.．、+\-（）()]{2,40}")
+
+
+def _by_similarity(text: str, located: list[list], start: int, end: int) -> None:
+    """Rows whose label no pattern found: a stretch of label text between the found neighbours
+    that is close to exactly one of the table's rows, and that row is one of the rows missing
+    there (position confirms, it never names the row)."""
+    specs = [spec for spec, _, _ in located]
+    labels = {spec.row_key: spec.label for spec in specs}
+    i = 0
+    while i < len(located):
+        if located[i][1] is not None:
+            i += 1
+            continue
+        j = i
+        while j < len(located) and located[j][1] is None:
+            j += 1
+        gap = [spec.row_key for spec, _, _ in located[i:j]]
+        lo = located[i - 1][1].end() if i > 0 else None
+        hi = located[j][1].start() if j < len(located) else None
+        if lo is not None and hi is not None:  # only between two rows found by their labels
+            nxt = i
+            for m in _LABEL_TEXT.finditer(text, lo, hi):
+                hit = similar_row(m.group(), labels)
+                if hit is None or hit[0] not in gap[nxt - i:]:
+                    continue
+                k = gap.index(hit[0]) + i
+                if k < nxt:
+                    continue
+                located[k][1] = _At(m.start(), m.end())
+                located[k][2] = (m.group(), hit[1])
+                nxt = k + 1
+        i = j
 
 
 # ---------------------------------------------------------------- identities across rows
@@ -389,8 +486,10 @@ def _vec(pieces: tuple[str, ...]) -> tuple[int, ...] | None:
         return None
 
 
-def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warnings: list[str]) -> dict:
-    """S3.balance and S3.outcomes across rows, column by column, to a fixpoint."""
+def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str,
+                    warnings: list[str]) -> tuple[dict, dict[str, set[str]]]:
+    """S3.balance and S3.outcomes across rows, column by column, to a fixpoint. Returns the
+    readings left and, per row, the identities that removed some of its readings."""
     structure = load_structure()
     variant = structure.variant(template)
     # the printed variant row replaces its sub-rows, never both
@@ -400,6 +499,7 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
     vec = {r: [(_vec(c), c) for c in cs] for r, cs in cands.items()}
     vec = {r: [(v, c) for v, c in vs if v is not None] for r, vs in vec.items()}
     start = {r: list(vs) for r, vs in vec.items()}
+    used: dict[str, set[str]] = {}
 
     def balance() -> bool:
         keys = balance_keys
@@ -422,7 +522,9 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         changed = False
         for k in keys:
             new = [vec[k][i] for i in sorted(keep[k])]
-            changed |= len(new) != len(vec[k])
+            if len(new) != len(vec[k]):
+                changed = True
+                used.setdefault(k, set()).add("S3.balance")
             vec[k] = new
         return changed
 
@@ -446,6 +548,8 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         bwd.reverse()  # bwd[i] = sums of outcome rows i..end
         totals = [(v, c) for v, c in vec[total_row] if v in fwd[-1]]
         changed = len(totals) != len(vec[total_row])
+        if changed:
+            used.setdefault(total_row, set()).add("S3.outcomes")
         vec[total_row] = totals
         tset = {v for v, _ in totals}
         for i, r in enumerate(outcome):
@@ -455,7 +559,9 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
                          for T in tset for A in fwd[i])
                 if ok:
                     keep.append((v, c))
-            changed |= len(keep) != len(vec[r])
+            if len(keep) != len(vec[r]):
+                changed = True
+                used.setdefault(r, set()).add("S3.outcomes")
             vec[r] = keep
         return changed
 
@@ -463,6 +569,7 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         """Apply the rules to a fixpoint; False (and the sets restored) when a row is emptied."""
         nonlocal vec
         vec = {r: list(vs) for r, vs in start.items()}
+        used.clear()
         for _ in range(20):
             if not any([rule() for rule in rules]):
                 break
@@ -478,8 +585,8 @@ def _prune_section3(cands: dict[str, list[tuple[str, ...]]], template: str, warn
         else:
             warnings.append("webtext: the request table admits no split satisfying S3.balance or S3.outcomes; "
                             "only the row totals were used")
-            return cands
-    return {r: [c for _, c in vs] for r, vs in vec.items()}
+            return cands, {}
+    return {r: [c for _, c in vs] for r, vs in vec.items()}, used
 
 
 def _balance_rows(structure, template: str) -> tuple[str, str, str, str] | None:
@@ -537,66 +644,99 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
     s5_at = _first(text, [r"五、", r"存在的主要问题"], s4_at, default=len(text))
 
     found: dict[tuple[int, str], FoundRow] = {(r.spec.section, r.spec.row_key): r for r in s2_rows + s3_rows}
-    chosen: dict[tuple[int, str], tuple[str, ...]] = {}  # row -> pieces agreed (None where they differ)
+    # row -> {col_key: the piece every reading agrees on, or None}
+    chosen: dict[tuple[int, str], dict[str, str | None]] = {}
     notes: dict[tuple[int, str], str] = {}
+    for r in s2_rows + s3_rows:
+        if r.similar is not None:
+            warnings.append(f"webtext: {r.spec.row_key}: row label by similarity: '{r.similar[0]}' read as "
+                            f"'{r.spec.label}' ({r.similar[1]:.2f})")
 
-    # section 2: no identities; a value only where the split is unique
+    # section 2: no identities; a value only where the split is unique, in the columns as printed
+    printed_in: dict[str, str] = {}  # sub-table -> the template its header is printed in
     for r in s2_rows:
         key = (2, r.spec.row_key)
+        item = _item(template, r.spec.row_key)
+        named = _named_columns(r.header)
+        if named:
+            printed_in[item] = _printed_template(named, template, r.spec.row_key)
+        cols = r.spec.cols
+        form = printed_in.get(item, template)
+        if form != template:
+            cat = load_catalog()
+            cols = [(c, cat.get(form, 2, r.spec.row_key, c).value_type)
+                    for c in structure.columns(form, 2, _item(form, r.spec.row_key))]
+            kept = [c for c, _ in cols if c in dict(r.spec.cols)]
+            warnings.append(f"template: section 2/{item} is printed in the {form} form in a {template} report; "
+                            f"{r.spec.row_key} read as printed"
+                            + (f", only {', '.join(kept)} is a {template} column" if kept
+                               else f", none of its columns is a {template} column"))
         if r.run is None:
             warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
             continue
-        sp = splits(r.run, [t for _, t in r.spec.cols])
-        chosen[key] = _agreed(sp, r, warnings)
-        notes[key] = _note(sp, r)
+        sp = _union(splits(run, [t for _, t in cols]) for run in r.runs)
+        agreed = _agreed(sp, r, warnings, len(cols))
+        chosen[key] = {c: (agreed[i] if agreed else None) for i, (c, _) in enumerate(cols)}
+        notes[key] = _note(r, sp, [])
 
     # section 3: row totals, then S3.balance / S3.outcomes across rows
     cands: dict[str, list[tuple[str, ...]]] = {}
-    raw: dict[str, list[tuple[str, ...]] | None] = {}
+    readings: dict[str, int] = {}
+    parts3 = len(structure.columns(template, 3, group="applicants"))
     for r in s3_rows:
         if r.run is None:
             warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
             continue
         types = [t for _, t in r.spec.cols]
-        sp = splits(r.run, types, limit=1)  # one reading only: taken as printed
-        raw[r.spec.row_key] = sp
-        if sp is None:  # several readings: keep those whose 总计 is the sum of the row
-            sp = total_splits(r.run, len(structure.columns(template, 3, group="applicants")))
+        raw_sp = _union(splits(run, types, limit=1) for run in r.runs)
+        if raw_sp is not None and len(raw_sp) == 1:
+            sp = raw_sp  # one reading only: taken as printed
+        else:  # several readings: keep those whose 总计 is the sum of the row
+            sp = _union(total_splits(run, parts3) for run in r.runs)
             if sp is None:
                 warnings.append(f"webtext: {r.spec.row_key}: '{r.run.printed}' has too many splits; cells missing")
                 continue
+        readings[r.spec.row_key] = 1 if raw_sp is not None and len(raw_sp) == 1 else 2
         if sp:
             cands[r.spec.row_key] = sp
         else:
             warnings.append(f"webtext: {r.spec.row_key}: no split of '{r.run.printed}' adds up to its 总计; cells missing")
-    cands = _prune_section3(cands, template, warnings)
+    cands, used = _prune_section3(cands, template, warnings)
     for r in s3_rows:
         k = r.spec.row_key
         if k in cands:
-            chosen[(3, k)] = _agreed(cands[k], r, warnings)
-            notes[(3, k)] = _note(raw.get(k), r)
+            agreed = _agreed(cands[k], r, warnings, len(r.spec.cols))
+            chosen[(3, k)] = {c: (agreed[i] if agreed else None) for i, (c, _) in enumerate(r.spec.cols)}
+            ids = ["S3.row_total", *sorted(used.get(k, ()))] if readings.get(k, 1) > 1 else sorted(used.get(k, ()))
+            notes[(3, k)] = _note(r, cands[k], ids)
 
     # section 4: one run of 3×5 numbers, each row's 总计 the sum of its four results
-    s4_run, s4_note = _value_text(text[_after_s4_heading(text, s4_at, s5_at):s5_at], None)
+    s4_readings, s4_note = _value_text(text[_after_s4_heading(text, s4_at, s5_at):s5_at], None)
     s4_pieces: tuple | None = None
-    if s4_run is None:
+    s4_printed = None
+    s4_line = text.count("\n", 0, s4_at) + 1
+    if s4_readings is None:
         warnings.append(f"webtext: section 4: {s4_note}; cells missing")
     else:
-        run4 = Run.parse(s4_run)
+        runs4 = [Run.parse(x) for x in s4_readings]
+        s4_printed = runs4[0].printed
         types4 = ["count"] * len(s4_cols)
-        raw4 = splits(run4, types4, limit=1)
-        sp4 = raw4 if raw4 is not None else total_splits(
-            run4, len(structure.columns(template, 4, group="review_results")),
-            groups=len(structure.rows(template, 4, group="proceedings")))
-        if sp4 is None:
-            warnings.append(f"webtext: section 4: '{run4.printed}' has too many splits; cells missing")
-        elif not sp4:
-            warnings.append(f"webtext: section 4: no split of '{run4.printed}' satisfies S4.row_total; cells missing")
+        raw4 = _union(splits(run, types4, limit=1) for run in runs4)
+        if raw4 is not None and len(raw4) == 1:
+            sp4, ids4 = raw4, []
         else:
-            fake = FoundRow(RowSpec(4, "review_litigation", re.compile(""), None, []), 0, run4)
-            s4_pieces = _agreed(sp4, fake, warnings)
-            s4_line = text.count("\n", 0, s4_at) + 1
-            s4_noteval = _note(raw4, fake)
+            sp4 = _union(total_splits(run, len(structure.columns(template, 4, group="review_results")),
+                                      groups=len(structure.rows(template, 4, group="proceedings")))
+                         for run in runs4)
+            ids4 = ["S4.row_total"]
+        fake = FoundRow(RowSpec(4, "review_litigation", re.compile(""), None, []), 0, runs4[0], runs=runs4)
+        if sp4 is None:
+            warnings.append(f"webtext: section 4: '{s4_printed}' has too many splits; cells missing")
+        elif not sp4:
+            warnings.append(f"webtext: section 4: no split of '{s4_printed}' satisfies S4.row_total; cells missing")
+        else:
+            s4_pieces = _agreed(sp4, fake, warnings, len(s4_cols))
+            s4_noteval = _note(fake, sp4, ids4)
 
     cat = load_catalog()
     out: list[Cell] = []
@@ -608,16 +748,19 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
         if printed_other and c.section == variant.section and c.row_key in variant.replaces:
             out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=None))
             continue
-        piece, line, note = None, None, ""
+        piece, line, note, printed = None, None, "", None
         if c.section == 4:
+            printed, line = s4_printed, (s4_line if s4_printed else None)
             if s4_pieces is not None:
                 idx = s4_cols.index((c.row_key, c.col_key))
-                piece, line, note = s4_pieces[idx], s4_line, s4_noteval
+                piece, note = s4_pieces[idx], s4_noteval
         else:
             key = (c.section, c.row_key)
-            if key in chosen and chosen[key] is not None:
-                idx = [k for k, _ in found[key].spec.cols].index(c.col_key)
-                piece, line, note = chosen[key][idx], found[key].line, notes[key]
+            row = found.get(key)
+            if row is not None and row.run is not None:
+                printed, line = row.run.printed, row.line
+            if key in chosen:
+                piece, note = chosen[key].get(c.col_key), notes[key]
         as_read = piece
         if (piece is not None and c.value_type == "amount_10k_yuan" and not piece.endswith("元")
                 and c.section == 2 and found[(c.section, c.row_key)].yuan_header):
@@ -625,11 +768,51 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             as_read, note = piece + "元", note + " (the header gives 元)"
         value = _num(as_read, c.value_type) if piece is not None else None
         if value is None:
-            out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=None, page=line))
+            # printed digits that no single reading settles stay in raw (an `unsettled` cell)
+            raw = f"unsettled: '{printed}'" if printed else None
+            out.append(Cell(c.section, c.row_key, c.col_key, "missing", raw=raw, page=line))
         else:
             out.append(Cell(c.section, c.row_key, c.col_key, "value", value=value,
                             raw=piece + note, page=line))
     return out, warnings
+
+
+def _union(results) -> list[tuple[str, ...]] | None:
+    """The readings of several digit strings together; None when any has too many."""
+    out: dict[tuple[str, ...], None] = {}
+    for sp in results:
+        if sp is None:
+            return None
+        for x in sp:
+            out.setdefault(x, None)
+    return list(out)
+
+
+def _item(template: str, row_key: str) -> str:
+    return next(c.item for c in load_catalog().template_cells(template) if c.section == 2 and c.row_key == row_key)
+
+
+def _named_columns(header: str) -> set[str]:
+    """Section-2 column keys a header text names (`上一年项目数量本年增/减处理决定数量`)."""
+    from gknb.extractors.labels import norm_label
+
+    s = norm_label(header)
+    if not s:
+        return set()
+    return {k for k, a in load_aliases().columns.get(2, {}).items() if a.matches(s)}
+
+
+def _printed_template(named: set[str], template: str, row_key: str) -> str:
+    """The template whose columns a section-2 header names: the other one when the header names
+    columns this template's row does not have, and all of them are the other's."""
+    structure = load_structure()
+    this = set(structure.columns(template, 2, _item(template, row_key)))
+    if named <= this:
+        return template
+    for other in sorted({c.template for c in load_catalog().cells} - {template}):
+        if row_key in structure.rows(other, 2) and named <= set(structure.columns(other, 2, _item(other, row_key))):
+            return other
+    return template
 
 
 def _first(text: str, patterns: list[str], start: int, default: int | None = None) -> int:
@@ -675,28 +858,36 @@ def _choose_other_rows(text: str, specs: list[RowSpec], template: str, start: in
     return out
 
 
-def _agreed(sp: list[tuple[str, ...]] | None, row: FoundRow, warnings: list[str]) -> tuple | None:
+def _agreed(sp: list[tuple[str, ...]] | None, row: FoundRow, warnings: list[str], n: int) -> tuple | None:
     """The pieces every split agrees on (None where they differ); None when there is no split."""
+    printed = row.run.printed if row.run else ""
     if not sp:
         if sp is not None:
-            warnings.append(f"webtext: {row.spec.row_key}: '{row.run.printed}' cannot be split into "
-                            f"{len(row.spec.cols) or 15} numbers; cells missing")
+            warnings.append(f"webtext: {row.spec.row_key}: '{printed}' cannot be split into {n} numbers; cells missing")
         else:
-            warnings.append(f"webtext: {row.spec.row_key}: '{row.run.printed}' has too many splits; cells missing")
+            warnings.append(f"webtext: {row.spec.row_key}: '{printed}' has too many splits; cells missing")
         return None
     agreed = tuple(p[0] if len(set(p)) == 1 else None for p in zip(*sp))
     if any(a is None for a in agreed):
         undecided = sum(a is None for a in agreed)
-        warnings.append(f"webtext: {row.spec.row_key}: '{row.run.printed}' splits {len(sp)} ways; "
+        warnings.append(f"webtext: {row.spec.row_key}: '{printed}' splits {len(sp)} ways; "
                         f"{undecided} cell(s) missing")
     return agreed
 
 
-def _note(raw_splits: list | None, row: FoundRow) -> str:
-    """The raw of a cell whose boundaries the identities fixed says so."""
-    if raw_splits is not None and len(raw_splits) == 1:
-        return ""
-    return f" (from '{row.run.printed}': every split consistent with the identities agrees)"
+def _note(row: FoundRow, settled: list | None, identities: list[str]) -> str:
+    """What a cell's raw adds to its digits: which identities fixed the boundaries, that the
+    row's label was read by similarity, that the digits ran into the prose."""
+    parts = []
+    if identities:
+        parts.append(f"from '{row.run.printed}': every split consistent with the identities agrees; "
+                     f"settled by {', '.join(identities)}")
+    elif len(row.runs) > 1:
+        parts.append(f"from '{row.note}': one reading fits")
+    if row.similar is not None:
+        parts.append(f"row label by similarity: '{row.similar[0]}' read as '{row.spec.label}' "
+                     f"({row.similar[1]:.2f})")
+    return "".join(f" ({p})" for p in parts)
 
 
 def _meta(document: Document, text: str, template: str) -> ReportMeta:
