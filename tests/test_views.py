@@ -202,3 +202,19 @@ def test_year_over_year_for_all_three_sections(con):
     names = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                        "WHERE table_name LIKE 'yoy_%' OR table_name LIKE 'rollup_%'").fetchall()}
     assert not any(n.endswith("_pct") for n in names)  # ratios are *_ratio (no percentages are stored)
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/warehouse.md"])
+def test_the_cookbook_queries_run_and_print_the_columns_shown(con, doc):
+    import re
+
+    from conftest import REPO
+
+    text = (REPO / doc).read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```\n\n(\|[^\n]*\|)?", text, re.S)
+    assert len(blocks) >= 5
+    for query, header in blocks:
+        cur = con.execute(query)
+        if header:  # the printed table's header is the query's columns
+            shown = [h.strip() for h in header.strip("|").split("|")]
+            assert [d[0] for d in cur.description] == shown, query
