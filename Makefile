@@ -3,7 +3,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 GKNB := $(VENV)/bin/gknb
-DB ?= data/warehouse.duckdb
+# The data directory every output goes under (gknb --data-dir): warehouse.duckdb, dashboard/, data_docs/.
+DATA ?= data
 
 .PHONY: setup demo test bench clean
 
@@ -16,10 +17,10 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(GKNB) ingest data/samples --db $(DB)
-	$(GKNB) check --db $(DB)
-	$(GKNB) dashboard --db $(DB) --out data/out/dashboard
-	@echo "warehouse: $(DB)   dashboard: data/out/dashboard/index.html"
+	$(GKNB) --data-dir $(DATA) ingest data/samples
+	$(GKNB) --data-dir $(DATA) check
+	$(GKNB) --data-dir $(DATA) dashboard
+	@echo "warehouse: $(DATA)/warehouse.duckdb   dashboard: $(DATA)/dashboard/index.html"
 
 test: setup
 	$(VENV)/bin/pytest -q
@@ -28,4 +29,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) data/out data/raw data/*.duckdb*
+	rm -rf $(VENV) $(DATA)/out $(DATA)/raw $(DATA)/dashboard $(DATA)/data_docs $(DATA)/export $(DATA)/releases $(DATA)/*.duckdb*

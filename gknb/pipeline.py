@@ -561,6 +561,8 @@ def ingest(inputs: Iterable[str | Path | SourceDoc], db: str | Path, *, workers:
         if progress is not None and n:
             progress(done, total, run)
 
+    if progress is not None:
+        progress(0, total, run)
     with building(db, fresh=fresh) as con:
         if workers > 1:
             # The extraction workers own the cores; DuckDB's own thread pool would only contend

@@ -16,7 +16,7 @@ from gknb.errors import GknbError
 NOTIFY_HELP = ("Webhook URL that receives a JSON POST (flow run id, error, failed sites, counters) when the "
                "nightly run fails; default the GKNB_NOTIFY_URL environment variable.")
 DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
-RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default data/raw)."
+RAW_HELP = "Folder of the raw layer: fetched files stored by SHA-256 (default: raw/ in the data directory)."
 
 
 def crawl(
@@ -89,8 +89,8 @@ def nightly(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Site list (default schemas/sites.yaml; its enabled sites are crawled)."),
     raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
-    out: Path = typer.Option(Path("data/out"), "--out", help="Output folder: dashboard/ (index.html) and the published snapshot/."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Concurrent extractions (default: the cores available)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder: dashboard/ (index.html) and the published snapshot/ (default: the data directory)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: the pipeline's default, 1, or GKNB_EXTRACT_WORKERS)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler address (tcp://host:8786) to extract on a cluster; default the GKNB_DASK_ADDRESS environment variable."),
     notify: Optional[str] = typer.Option(None, "--notify", help=NOTIFY_HELP),
 ) -> None:
@@ -106,11 +106,11 @@ def nightly(
 
     prepare_prefect_environment()
     from gknb.flows.nightly import NightlyError, nightly as nightly_flow
-    from gknb.paths import default_warehouse
+    from gknb.paths import data_dir, default_warehouse
 
     state = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
                          db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
-                         out=str(out), workers=workers, dask_address=dask, notify_url=notify, return_state=True)
+                         out=str(out or data_dir()), workers=workers, dask_address=dask, notify_url=notify, return_state=True)
     outcome = state.result(raise_on_failure=False)
     if isinstance(outcome, NightlyError):
         typer.echo(f"gknb nightly: {outcome}", err=True)
@@ -130,7 +130,7 @@ def serve(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     sites: Optional[Path] = typer.Option(None, "--sites", help="Site list the scheduled runs crawl (default schemas/sites.yaml)."),
     url: List[str] = typer.Option(None, "--url", help="A start URL the scheduled runs crawl instead of the site list (repeatable)."),
-    out: Path = typer.Option(Path("data/out"), "--out", help="Output folder of the scheduled runs."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder of the scheduled runs (default: the data directory)."),
     notify: Optional[str] = typer.Option(None, "--notify", help=NOTIFY_HELP),
 ) -> None:
     """Register the nightly deployment (cron schedule) on the Prefect server at PREFECT_API_URL and run its flows when due.
@@ -150,9 +150,9 @@ def serve(
         raise typer.Exit(2)
     _check_sites("serve", url, sites)
     from gknb.flows.deploy import serve_nightly
-    from gknb.paths import default_warehouse
+    from gknb.paths import data_dir, default_warehouse
 
-    parameters = {"db": str((db or default_warehouse()).resolve()), "out": str(out.resolve()),
+    parameters = {"db": str((db or default_warehouse()).resolve()), "out": str((out or data_dir()).resolve()),
                   "sites_file": str(sites.resolve()) if sites else None, "urls": list(url or []),
                   "notify_url": notify or os.environ.get("GKNB_NOTIFY_URL")}
     serve_nightly(cron=cron, timezone=timezone, name=name, parameters=parameters)
