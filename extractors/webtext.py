@@ -159,12 +159,14 @@ class Run:
         return cls(text, frozenset(breaks), printed.strip())
 
 
-def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS) -> list[tuple[str, ...]] | None:
+def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS,
+           empty: bool = False) -> list[tuple[str, ...]] | None:
     """Every split of `run` into len(types) printed numbers; None when there are more than `limit`
     (or the search would take too long).
 
     `check(k, pieces)` is called after piece k is placed and may reject the partial split. A piece
-    never spans a break; only an amount may end in 元.
+    never spans a break; only an amount may end in 元. With `empty`, a cell may also have been
+    printed empty (piece ""): the page's `2 | | 15` reads `215` too.
     """
     s, n = run.text, len(types)
     out: list[tuple[str, ...]] = []
@@ -183,6 +185,12 @@ def splits(run: Run, types: list[str], check=None, limit: int = _MAX_SPLITS) -> 
                     return False
             return True
         pat = _PIECE[types[k]]
+        if empty:
+            pieces.append("")
+            ok = check is None or check(k, pieces)
+            if ok and not rec(pos, k + 1, pieces):
+                return False
+            pieces.pop()
         for end in range(pos + 1, len(s) + 1):
             if any(pos < b < end for b in starts_forced if b < end):
                 break
@@ -207,9 +215,11 @@ class _TooMany(Exception):
     pass
 
 
-def total_splits(run: Run, parts: int, groups: int = 1, limit: int = _MAX_SPLITS) -> list[tuple[str, ...]] | None:
+def total_splits(run: Run, parts: int, groups: int = 1, limit: int = _MAX_SPLITS,
+                 empty: bool = False) -> list[tuple[str, ...]] | None:
     """Splits of a run of counts into `groups` rows of `parts` numbers and their 总计, where each
     row's total is the sum of its parts (S3.row_total: 6 parts; S4.row_total: 4 parts × 3 rows).
+    With `empty`, a part may have been printed empty (piece "", counted 0); the 总计 is printed.
 
     Searching by the total first keeps this small for any size of number: no part can exceed the
     row's total, so a part is never longer than the total. None when there are more than `limit`.
@@ -234,10 +244,17 @@ def total_splits(run: Run, parts: int, groups: int = 1, limit: int = _MAX_SPLITS
         # and their longest has at most (j-i)-(k-1) digits, so together they stay below
         # k * 10**((j-i)-k+1): a larger target is out of reach
         width = len(str(target))
-        if j - i < k or j - i > k * width or target >= k * 10 ** ((j - i) - k + 1):
+        if j - i > k * width:
+            return ()
+        if not empty and (j - i < k or target >= k * 10 ** ((j - i) - k + 1)):
+            return ()
+        if empty and target >= k * 10 ** (j - i):
             return ()
         out = []
-        for e in range(i + 1, j - k + 2):
+        if empty:
+            for rest in summing(i, j, k - 1, target):
+                out.append(("", *rest))
+        for e in range(i + 1, j - (0 if empty else k - 1) + 1):
             if not piece_ok(i, e):
                 break  # a leading zero or a break inside: longer pieces are no better
             v = int(s[i:e])
@@ -252,7 +269,7 @@ def total_splits(run: Run, parts: int, groups: int = 1, limit: int = _MAX_SPLITS
         if g == groups:
             return ((),) if i == n else ()
         out = []
-        for t in range(i + parts, n):  # the row's 总计 starts at t
+        for t in range(i + (0 if empty else parts), n):  # the row's 总计 starts at t
             for e in range(t + 1, n + 1):  # ... and ends at e
                 if not piece_ok(t, e):
                     break
@@ -481,7 +498,7 @@ def _by_similarity(text: str, located: list[list], start: int, end: int) -> None
 
 def _vec(pieces: tuple[str, ...]) -> tuple[int, ...] | None:
     try:
-        return tuple(int(p) for p in pieces)
+        return tuple(int(p) if p else 0 for p in pieces)  # a cell printed empty counts 0
     except ValueError:
         return None
 
@@ -652,6 +669,13 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             warnings.append(f"webtext: {r.spec.row_key}: row label by similarity: '{r.similar[0]}' read as "
                             f"'{r.spec.label}' ({r.similar[1]:.2f})")
 
+    # A cell printed empty leaves no trace in the text (`2 | | 15` reads `215`), so every split
+    # with an empty cell is a reading too, unless the table shows that it writes 0 for nothing:
+    # a row printed as a full row of zeros (`规章000`, `属于国家秘密0000000`). Section 4 is judged
+    # by the request table above it (its one run of 15 cells shows no rows).
+    empty2 = not _zero_filled(s2_rows)
+    empty3 = not _zero_filled(s3_rows)
+
     # section 2: no identities; a value only where the split is unique, in the columns as printed
     printed_in: dict[str, str] = {}  # sub-table -> the template its header is printed in
     for r in s2_rows:
@@ -674,7 +698,7 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
         if r.run is None:
             warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
             continue
-        sp = _union(splits(run, [t for _, t in cols]) for run in r.runs)
+        sp = _union(splits(run, [t for _, t in cols], empty=empty2) for run in r.runs)
         agreed = _agreed(sp, r, warnings, len(cols))
         chosen[key] = {c: (agreed[i] if agreed else None) for i, (c, _) in enumerate(cols)}
         notes[key] = _note(r, sp, [])
@@ -688,11 +712,11 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             warnings.append(f"webtext: {r.spec.row_key}: {r.note}; cells missing")
             continue
         types = [t for _, t in r.spec.cols]
-        raw_sp = _union(splits(run, types, limit=1) for run in r.runs)
+        raw_sp = _union(splits(run, types, limit=1, empty=empty3) for run in r.runs)
         if raw_sp is not None and len(raw_sp) == 1:
             sp = raw_sp  # one reading only: taken as printed
         else:  # several readings: keep those whose 总计 is the sum of the row
-            sp = _union(total_splits(run, parts3) for run in r.runs)
+            sp = _union(total_splits(run, parts3, empty=empty3) for run in r.runs)
             if sp is None:
                 warnings.append(f"webtext: {r.spec.row_key}: '{r.run.printed}' has too many splits; cells missing")
                 continue
@@ -721,12 +745,13 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
         runs4 = [Run.parse(x) for x in s4_readings]
         s4_printed = runs4[0].printed
         types4 = ["count"] * len(s4_cols)
-        raw4 = _union(splits(run, types4, limit=1) for run in runs4)
+        raw4 = _union(splits(run, types4, limit=1, empty=empty3) for run in runs4)
         if raw4 is not None and len(raw4) == 1:
             sp4, ids4 = raw4, []
         else:
             sp4 = _union(total_splits(run, len(structure.columns(template, 4, group="review_results")),
-                                      groups=len(structure.rows(template, 4, group="proceedings")))
+                                      groups=len(structure.rows(template, 4, group="proceedings")),
+                                      empty=empty3)
                          for run in runs4)
             ids4 = ["S4.row_total"]
         fake = FoundRow(RowSpec(4, "review_litigation", re.compile(""), None, []), 0, runs4[0], runs=runs4)
@@ -775,6 +800,12 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             out.append(Cell(c.section, c.row_key, c.col_key, "value", value=value,
                             raw=piece + note, page=line))
     return out, warnings
+
+
+def _zero_filled(rows: list[FoundRow]) -> bool:
+    """Some row of the table is printed as zeros in every one of its cells (`0000000`)."""
+    return any(r.run is not None and len(r.runs) == 1 and set(r.run.text) == {"0"}
+               and len(r.run.text) == len(r.spec.cols) for r in rows)
 
 
 def _union(results) -> list[tuple[str, ...]] | None:
