@@ -939,7 +939,9 @@ def _meta(document: Document, text: str, template: str) -> ReportMeta:
     if meta.agency is None and title:
         m = re.match(r"(.+?)(?:20\d\d)\s*年", title)
         if m:
-            meta.agency = m.group(1).strip()
+            from gknb.extractors.meta import _clean_agency
+
+            meta.agency = _clean_agency(m.group(1).strip())
     if meta.published is None:
         m = re.search(r"发布时间[:：]\s*(20\d\d)-(\d\d)-(\d\d)", text)
         if m:
