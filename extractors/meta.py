@@ -77,16 +77,26 @@ def _title_match(document: Document):
     return None, None
 
 
+# Where a title's agency part ends: a letter's subject (`XX局关于报送…`), its kind (`…的函`), the
+# report's own name. `关于` + a verb of sending introduces the subject.
+_TITLE_END = re.compile(r"的函|的通知|的报告|年度报告|工作报告")
+_SUBJECT = re.compile(r"关于(?:报送|印发|上报|公布|发布|呈报|提交)?")
+
+
 def _clean_agency(name: str) -> str | None:
+    """The issuing agency in a title's agency part: breadcrumbs, the letter's subject and the
+    title's tail cut off. `XX局关于报送…` is XX局's; `XX办公室关于印发XX市…报告的通知` is XX市's."""
     # breadcrumbs and site names before the title: `首页>政务公开>XX局`, `XX网|XX局`
     s = re.split(r"[>›»|｜/\\_]", name or "")[-1]
-    # `XX办公室关于印发XX市2020年…报告的通知`: the report is XX市's
-    if "印发" in s:
-        s = s.rsplit("印发", 1)[1] or s
+    s = _TITLE_END.split(s)[0]
+    m = _SUBJECT.search(s)
+    if m:
+        # the agency named after the verb (`关于印发XX市…`) is the report's; else the one before
+        # 关于 issues it; an addressee (`XX办公室：`) never reaches here (colons end the part)
+        after, before = s[m.end():], s[:m.start()]
+        s = after if len(_NOISE_PREFIX.sub("", after).strip()) >= 2 else before
     s = _NOISE_PREFIX.sub("", s)
     s = s.strip("《》“”\"'（）()【】[]、 ")
-    if s.endswith("关于"):
-        s = s[:-2]
     return s if len(s) >= 2 else None
 
 
