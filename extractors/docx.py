@@ -123,11 +123,31 @@ class _BodyWalker:
                 self.doc.blocks.append(TableRow(cells=spans, page=self.page, table=self.table_no, grid=True))
 
 
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_OFF = ("0", "false", "off")
+
+
+def _run_style(run) -> tuple[bool, bool]:
+    """(hidden, superscript) of a w:r: hidden text (w:vanish) is not printed, so not read; a
+    superscript digit is a footnote mark (written as ³, which the value parser strips and names)."""
+    rpr = run.find(W + "rPr") if run is not None and run.tag == W + "r" else None
+    if rpr is None:
+        return False, False
+    vanish = rpr.find(W + "vanish")
+    hidden = vanish is not None and (vanish.get(W + "val") or "true").lower() not in _OFF
+    align = rpr.find(W + "vertAlign")
+    return hidden, align is not None and align.get(W + "val") == "superscript"
+
+
 def _para_text(p) -> str:
     parts = []
     for el in p.iter(W + "t", W + "tab", W + "br", W + "cr", W + "noBreakHyphen"):
+        hidden, superscript = _run_style(el.getparent())
+        if hidden:
+            continue
         if el.tag == W + "t":
-            parts.append(el.text or "")
+            text = el.text or ""
+            parts.append(text.translate(_SUPERSCRIPT) if superscript and text.strip().isdigit() else text)
         elif el.tag == W + "noBreakHyphen":
             parts.append("-")
         else:

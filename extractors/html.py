@@ -66,12 +66,19 @@ def read_text(text: str, source: str) -> Document:
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else None
     published = _declared_pubdate(root)
+    notes: list[str] = []
+    # Numbers are what a reader sees: text hidden by CSS is never read (`3<span
+    # style="display:none">00</span>` is 3), and a footnote mark in <sup> stays a mark (`74<sup>3</sup>`).
+    hidden = _drop_hidden(root)
+    if hidden:
+        notes.append(f"hidden text not read: {hidden} element(s) hidden by CSS (display:none, visibility:hidden, hidden)")
+    _mark_superscripts(root)
     for el in list(root.iter(*_DROP_TAGS)):
         _drop_keep_tail(el)
     for el in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
         _drop_keep_tail(el)
 
-    doc = Document(source=source, format="html", title=title or None, pages=1)
+    doc = Document(source=source, format="html", title=title or None, pages=1, notes=notes)
     _Walker(doc).walk(root)
     if published is not None:
         # Last, so a date printed in the body (发布日期：…, the signature) is read first.
@@ -93,6 +100,58 @@ def _declared_pubdate(root) -> tuple[str, int] | None:
                 date = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
                 return date, meta.sourceline or 1
     return None
+
+
+_HIDING = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse))\s*(?:!important\s*)?(?:;|$)", re.I)
+# `.note{display:none}`, `span.x, #y { visibility: hidden }` in a <style> element: simple selectors only
+_STYLE_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9]*)?(?:\.([\w-]+)|#([\w-]+))\s*$")
+
+
+def _drop_hidden(root) -> int:
+    """Remove the elements a browser would not show; return how many (their tails are kept)."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for style in root.iter("style"):
+        for selectors, body in _STYLE_RULE.findall(style.text_content() or ""):
+            if not _HIDING.search(body.strip()):
+                continue
+            for sel in selectors.split(","):
+                m = _SIMPLE_SELECTOR.match(sel)
+                if m and m.group(2):
+                    classes.add(m.group(2))
+                elif m and m.group(3):
+                    ids.add(m.group(3))
+    doomed = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or _tag(el) in ("html", "body", "head", "title", "meta"):
+            continue
+        style = el.get("style") or ""
+        if (style and _HIDING.search(style)) or el.get("hidden") is not None \
+                or (classes and classes & set((el.get("class") or "").split())) or (ids and el.get("id") in ids):
+            doomed.append(el)
+    count = 0
+    doomed_ids = {id(el) for el in doomed}
+    for el in doomed:
+        if any(id(anc) in doomed_ids for anc in el.iterancestors()):
+            continue
+        _drop_keep_tail(el)
+        count += 1
+    return count
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _mark_superscripts(root) -> None:
+    """`<sup>3</sup>` after a number is a footnote mark: written as ³, which the value parser strips
+    and the report's warnings name, so 74<sup>3</sup> is never read as 743."""
+    for sup in root.iter("sup"):
+        text = sup.text_content()
+        if text.strip().isascii() and text.strip().isdigit():
+            for child in list(sup):
+                _drop_keep_tail(child)
+            sup.text = text.strip().translate(_SUPERSCRIPT)
 
 
 def _drop_keep_tail(el) -> None:
@@ -175,7 +234,7 @@ class _Walker:
         self.flush()
 
     def _emit_table(self, table) -> None:
-        rows = _grid_rows(table)
+        rows = _grid_rows(table, self.doc.notes)
         if not rows:
             return
         self.table_no += 1
@@ -206,7 +265,7 @@ def _cell_text(cell) -> str:
 
 def _span_attr(cell, name: str) -> int:
     raw = (cell.get(name) or "1").strip()
-    m = re.match(r"\d+", raw)
+    m = re.match(r"[0-9]{1,12}", raw)  # ASCII digits only; a 10**1000 span is not parsed whole
     n = int(m.group()) if m else 1
     return max(n, 0)
 
@@ -223,8 +282,14 @@ def _table_trs(table):
                     yield tr
 
 
-def _grid_rows(table) -> list[tuple[int, list[Span]]]:
-    """The table as grid rows: spans placed by column, row-spanned cells repeated in each row."""
+def _grid_rows(table, notes: list[str] | None = None) -> list[tuple[int, list[Span]]]:
+    """The table as grid rows: spans placed by column, row-spanned cells repeated in each row.
+
+    A span above `gknb.settings.limits().html_max_span` is clamped to it (a `colspan="100000000"`
+    would otherwise fill a hundred million slots), and the document notes it."""
+    from gknb.settings import limits
+
+    max_span = limits().html_max_span
     trs = list(_table_trs(table))
     n_rows = len(trs)
     # occupied[(r, c)] = the Span that covers that slot (its col is its leftmost column)
@@ -239,6 +304,11 @@ def _grid_rows(table) -> list[tuple[int, list[Span]]]:
                 c += 1
             colspan = max(_span_attr(cell, "colspan"), 1)
             rowspan = _span_attr(cell, "rowspan")
+            if colspan > max_span or rowspan > max_span:
+                if notes is not None:
+                    notes.append(f"line {cell.sourceline}: colspan {colspan} / rowspan {rowspan} clamped to "
+                                 f"{max_span} (limits html_max_span)")
+                colspan, rowspan = min(colspan, max_span), min(rowspan, max_span)
             if rowspan == 0:  # HTML: rowspan="0" spans to the end of the table section
                 rowspan = n_rows - r
             rowspan = max(1, min(rowspan, n_rows - r))

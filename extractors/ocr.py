@@ -33,10 +33,10 @@ import threading
 from dataclasses import dataclass
 
 from gknb.extractors.document import Block, Document, Paragraph, Span, TableRow
-from gknb.extractors.errors import UnreadableDocument
+from gknb.extractors.errors import TooLarge, UnreadableDocument
 # The marker of a value cell whose number cannot be trusted: `gknb.extractors.values` keeps the cell in
 # its place among the row's values and parses it as `missing`, never as a number.
-from gknb.extractors.values import UNREADABLE
+from gknb.extractors.values import UNREADABLE, is_page_number
 
 # Rendering resolution. 150 dpi reads the digits of every report seen so far with scores ≥ 0.99
 # and keeps a page under 5 s on one core; more pixels mostly cost recognition time.
@@ -46,10 +46,7 @@ OCR_DPI = 150
 MIN_DIGIT_CONFIDENCE = 0.90
 POINTS_PER_INCH = 72.0
 
-_NUMBER_RE = re.compile(r"^[-−－+]?[\d０-９][\d０-９,，]*(?:[.．][\d０-９]+)?(?:万?元)?$")
 _DIGIT_RE = re.compile(r"[\d０-９]")
-# A printed page number: - 3 -, —3—, 第 3 页
-_PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?)\s*$")
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -119,9 +116,10 @@ class Box:
 
 
 def is_value_text(text: str) -> bool:
-    from gknb.extractors.pdf_grid import is_value
+    """A number (ASCII or full-width digits) or a nil word: the one vocabulary of values."""
+    from gknb.extractors.values import is_value_token
 
-    return is_value(text) or bool(_NUMBER_RE.match(text.replace(" ", "")))
+    return is_value_token(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,12 +138,20 @@ def ocr_pdf_pages(pdf_bytes: bytes, page_numbers: list[int], source: str, notes:
         pdf = pdfium.PdfDocument(pdf_bytes)
     except pdfium.PdfiumError as exc:
         raise UnreadableDocument(f"{source}: not a readable PDF ({exc})") from exc
+    from gknb.settings import limits
+
+    max_pixels = limits().max_image_pixels
     reader = _PageReader(source, notes if notes is not None else [])
     try:
         for number in page_numbers:
             if not 1 <= number <= len(pdf):
                 continue
             page = pdf[number - 1]
+            pixels = page.get_width() * page.get_height() * (OCR_DPI / POINTS_PER_INCH) ** 2
+            if pixels > max_pixels:
+                page.close()
+                raise TooLarge(f"{source}: page {number} would render to {pixels:,.0f} pixels, over the limit "
+                               f"of {max_pixels:,} (limits max_image_pixels)")
             try:
                 bitmap = page.render(scale=OCR_DPI / POINTS_PER_INCH, grayscale=True)
                 image = bitmap.to_numpy().copy()
@@ -162,16 +168,29 @@ def read_image(data: bytes, source: str) -> Document:
     """A PNG or JPEG report page (one image, one page) as a Document."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from gknb.settings import limits
+
+    cap = limits()
     try:
         with Image.open(io.BytesIO(data)) as im:
+            # The header's size is checked before a pixel is decoded: a 30000 x 30000 PNG is a few
+            # hundred kilobytes and gigabytes once decoded.
+            if im.width * im.height > cap.max_image_pixels:
+                raise TooLarge(f"{source}: image of {im.width} x {im.height} pixels, over the limit of "
+                               f"{cap.max_image_pixels:,} (limits max_image_pixels)")
+            n_frames = getattr(im, "n_frames", 1)
+            if n_frames > cap.max_pages:
+                raise TooLarge(f"{source}: {n_frames} frames, over the limit of {cap.max_pages} pages (limits max_pages)")
             im = ImageOps.exif_transpose(im)
             frames = []
-            for i in range(getattr(im, "n_frames", 1)):
+            for i in range(n_frames):
                 im.seek(i)
                 frames.append(im.convert("L"))
             dpi = im.info.get("dpi", (OCR_DPI, OCR_DPI))[0] or OCR_DPI
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise UnreadableDocument(f"{source}: not a readable image ({exc})") from exc
+    except Image.DecompressionBombError as exc:
+        raise TooLarge(f"{source}: image over Pillow's decompression-bomb limit ({_one_line(exc)})") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise UnreadableDocument(f"{source}: not a readable image ({_one_line(exc)})") from exc
     import numpy as np
 
     notes: list[str] = []
@@ -188,6 +207,11 @@ def read_image(data: bytes, source: str) -> Document:
             frame_dpi *= factor
         reader.read_page(np.asarray(frame), number, frame_dpi)
     return Document(source=source, format="ocr", blocks=reader.blocks, pages=len(frames), notes=notes)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200]
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +243,7 @@ class _PageReader:
         h, w = image.shape[:2]
         scale = POINTS_PER_INCH / dpi
         boxes = [_straighten(quad, text, score, angle, (w / 2, h / 2), scale) for quad, text, score in raw]
-        boxes = [b for b in boxes if not _PAGE_NUMBER_RE.match(b.text)]
+        boxes = [b for b in boxes if not is_page_number(b.text)]
         ink = _Ink(image, scale)
         items = self._layout(boxes, ink, number)
         self.blocks.extend(items)

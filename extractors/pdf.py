@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from gknb.extractors.document import Block, Document, Paragraph, Span, TableRow
-from gknb.extractors.errors import UnreadableDocument
+from gknb.extractors.errors import TooLarge, UnreadableDocument
 from gknb.extractors.pdf_grid import (
     Grid,
     borderless_grids,
@@ -139,6 +139,13 @@ def _read_pdfium(data: bytes, source: str) -> tuple[list[PageText], str | None]:
             raise UnreadableDocument(f"{source}: PDF has no pages") from exc
         raise UnreadableDocument(f"{source}: corrupt PDF ({exc})") from exc
     try:
+        from gknb.settings import limits
+
+        max_pages = limits().max_pages
+        if len(doc) > max_pages:
+            # A report is a few pages to a few dozen; thousands are a compilation or a bomb
+            # (2,000 pages that all draw one scanned image would be hours of OCR).
+            raise TooLarge(f"{source}: {len(doc):,} pages, over the limit of {max_pages:,} (limits max_pages)")
         title = None
         try:
             raw_title = (doc.get_metadata_dict().get("Title") or "").strip()
@@ -373,11 +380,15 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: 
     except Exception as exc:  # pdfminer raises many kinds on damaged files PDFium still opens
         notes.append(f"tables not read by geometry: pdfminer cannot parse the file ({type(exc).__name__})")
         return [], []
-    with pdf:
+    page_refs: list = []
+    # Not `with pdf`: `PDF.close()` makes a Page for every page of the file to close it (all
+    # of a 2,000-page file, and on a damaged one it raises). Pages are made and closed here one
+    # by one; only the stream is left to close.
+    try:
         while queue:
             number = queue.pop(0)
             try:
-                page = pdf.pages[number - 1]
+                page = _plumber_page(pdf, number, page_refs)
                 try:
                     blocks = _parse_page(page, state)
                 finally:
@@ -393,7 +404,21 @@ def _parse_table_pages(data: bytes, source: str, numbers: list[int], last_page: 
                 out.append(blocks)
             if not queue and state.last_grid is not None and number < last_page:
                 queue.append(number + 1)
+    finally:
+        pdf.flush_cache()
+        pdf.stream.close()
     return out, cid_pages
+
+
+def _plumber_page(pdf, number: int, refs: list):
+    """pdfplumber's page `number` (1-based), made alone: `pdf.pages` makes a Page for every page
+    of the file, and only the table pages are wanted."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+
+    if not refs:
+        refs.extend(PDFPage.create_pages(pdf.doc))
+    return Page(pdf, refs[number - 1], page_number=number, initial_doctop=0)
 
 
 def _quick_chars(page) -> None:

@@ -21,30 +21,32 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-# A printed number (count, signed count, amount) and the words reports print instead of one.
-NUMBER_RE = re.compile(r"^[-−－+]?\d[\d,，]*(?:[.．]\d+)?(?:万?元)?$")
-NIL_WORDS = {"无", "/", "／", "-", "－", "—", "——", "–", "\\"}
+from gknb.extractors.values import is_value_token as _is_value_token
+
 # An enumerator opening a label: 一、 （三） (三) 1. 1、 ３．
 ENUMERATOR_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+\s*[.．、])")
-# A page number line: - 3 -, —3—, 第 3 页, 3/6.
-PAGE_NUMBER_RE = re.compile(r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _SPACE_NEAR_WIDE_RE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
 
 SNAP = 2.0  # points: cell edges closer than this are the same grid line
 
 
+# What a number, a nil word and a page number are: the one vocabulary of every front end
+# (schemas/value_words.yaml through gknb.extractors.values).
 def is_number(text: str) -> bool:
-    return bool(NUMBER_RE.match(text.replace(" ", "")))
+    from gknb.extractors.values import is_number as _is_number
+
+    return _is_number(text)
 
 
 def is_value(text: str) -> bool:
     """A cell that holds a value (a number or a word printed instead of one), not a label."""
-    t = text.strip()
-    return is_number(t) or t in NIL_WORDS
+    return _is_value_token(text)
 
 
 def is_page_number(text: str) -> bool:
-    return bool(PAGE_NUMBER_RE.match(text))
+    from gknb.extractors.values import is_page_number as _is_page_number
+
+    return _is_page_number(text)
 
 
 def normalize_label(text: str) -> str:

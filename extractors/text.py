@@ -18,10 +18,9 @@ import re
 
 from gknb.extractors.document import Document, Paragraph, Span, TableRow
 from gknb.extractors.encoding import decode_text
-from gknb.extractors.values import looks_like_value
+from gknb.extractors.values import is_page_number, is_value_token, looks_like_value
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–－]+\s*\d{1,3}\s*[-—–－]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 _SPACED = re.compile(r"\s{2,}|\u3000+")
 
 
@@ -34,7 +33,7 @@ def read(data: bytes, source: str, markdown: bool = False) -> Document:
         stripped = line.strip()
         if not stripped:
             continue
-        if _PAGE_NUMBER.match(stripped):
+        if is_page_number(stripped):
             continue
         tokens = stripped.split()
         # (a line of several numbers only continues a run already two long: after a lone number
@@ -122,4 +121,4 @@ def _label_and_numbers(line: str) -> list[str] | None:
 
 
 def _is_number_token(token: str) -> bool:
-    return bool(re.fullmatch(r"[-－−]?[\d,，]+(?:\.\d+)?|无|/|－|—", token))
+    return is_value_token(token)

@@ -181,7 +181,7 @@ def test_unmapped_glyphs_in_a_table_send_the_page_to_ocr(samples, monkeypatch, w
 
 
 def test_image_pages_without_ocr_installed_say_so(monkeypatch):
-    monkeypatch.setitem(sys.modules, "extractors.ocr", None)  # `from gknb.extractors.ocr import …` fails
+    monkeypatch.setitem(sys.modules, "gknb.extractors.ocr", None)  # `from gknb.extractors.ocr import …` fails
     with pytest.raises(UnreadableDocument) as info:
         read(_blank_image_page(), "scan.pdf")
     assert str(info.value) == "scan.pdf: no text layer (pages 1) and OCR is not available"
