@@ -281,7 +281,8 @@ def test_dashboard_of_the_samples_shows_their_findings_in_chromium(tmp_path):
     assert target.read_bytes() == (SAMPLES / "pdf" / "hongze_2023.pdf").read_bytes()
     # A text source's finding opens its text view at the line.
     text_links = [row[-1] for listing, row in links["兴庆区民政局"] if row[-1]]
-    assert text_links and all(re.fullmatch(r"\.\./\.\./text/[0-9a-f]{64}\.html#L\d+", h) for h in text_links)
+    assert text_links and all(re.fullmatch(r"\.\./\.\./text/[0-9a-f]{64}\.html(#L\d+)?", h) for h in text_links)
+    assert any("#L" in h for h in text_links)
     # Agencies with no report for a year: the same list as the warehouse's coverage view, e.g.
     # 兴庆区民政局 (one report, 2019) has none for 2020 through the latest year loaded (2025).
     shown = {agency: missing for agency, _place, missing, _have in gaps}

@@ -112,10 +112,10 @@ class Evidence:
         from gknb.workbench.evidence import web_url
 
         local = self.local(doc)
-        if local is not None and page and fmt in LINE_FORMATS:
+        if local is not None and fmt in LINE_FORMATS:
             link = _rel(self._text_view(doc, local), folder)
             if link is not None:
-                return f"{link}#L{int(page)}"
+                return link + (f"#L{int(page)}" if page else "")
         if local is not None:
             link = _rel(local.resolve(), folder.resolve())
             if link is not None:
