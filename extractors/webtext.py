@@ -77,21 +77,6 @@ class RowSpec:
     label: str = ""  # the catalog's printed label, for the similarity match
 
 
-def _flex(label: str) -> str:
-    """A regex for a label allowing spaces between its characters and either bracket width."""
-    out = []
-    for ch in label:
-        if ch in "（(":
-            out.append("[（(]")
-        elif ch in "）)":
-            out.append("[）)]")
-        elif ch in "“”\"":
-            out.append("[“”\"]?")
-        else:
-            out.append(re.escape(ch))
-    return r"\s*".join(out)
-
-
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、)?(?:[（(][一二三四五六七八九十]+[）)])?\s*(?:(\d+)[.．、])?\s*")
 
 
@@ -872,13 +857,12 @@ def _after_s4_heading(text: str, s4_at: int, s5_at: int) -> int:
 def _choose_other_rows(text: str, specs: list[RowSpec], template: str, start: int) -> list[RowSpec]:
     """A 2021 report printing one （六）其他处理 row gets the variant row instead of the three."""
     variant = load_structure().variant(template)
-    if variant is None or re.search(_flex("申请人无正当理由逾期不补正"), text[start:]):
+    if variant is None or re.search(flex_pattern("申请人无正当理由逾期不补正"), text[start:]):
         return specs
     cat = load_catalog()
     other = [c for c in cat.template_cells(template, variants=True)
              if c.section == variant.section and c.row_key == variant.row]
-    spec = RowSpec(variant.section, variant.row, re.compile(_flex(_S3_CORES[variant.row])), None,
-                   [(c.col_key, c.value_type) for c in other])
+    spec = _spec(variant.section, variant.row, other)
     out = []
     for s in specs:
         if s.row_key in variant.replaces:

@@ -85,7 +85,9 @@ def test_synthetic_run_together_pages_never_give_a_wrong_value(tmp_path, templat
     must be right, and most cells are."""
     values = total = 0
     for seed in range(12):
-        rep = synth.draw_report(seed, template)
+        # odd seeds with the quirks real pages have: 无 rows, amounts in 元, and (2021) the single
+        # （六）其他处理 row printed instead of its sub-rows
+        rep = synth.draw_report(seed, template, quirks=seed % 2 == 1)
         result = extract_file(synth.write_webtext(rep, tmp_path / f"page_{seed}.txt"))
         assert (result.meta.year, result.meta.template) == (rep.year, template)
         for cell in result.cells:
@@ -94,7 +96,7 @@ def test_synthetic_run_together_pages_never_give_a_wrong_value(tmp_path, templat
                 values += 1
                 assert cell.value == pytest.approx(rep.values[cell.key]), (seed, cell.key, cell.raw)
             else:
-                assert cell.status == "missing"
+                assert cell.status in ("missing", "nil")
     assert values / total > 0.85
 
 
