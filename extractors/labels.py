@@ -151,6 +151,12 @@ def _run_together(raw) -> dict[int, dict[str, str]]:
         if not isinstance(rows, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
                                                  for k, v in rows.items()):
             raise ValueError(f"run_together.{section} must map row keys to label cores: {rows!r}")
+        from gknb.catalog import load_catalog
+
+        known = {c.row_key for c in load_catalog().cells if c.section == int(section)}
+        unknown = sorted(set(rows) - known)
+        if unknown:
+            raise ValueError(f"run_together.{section}: {', '.join(unknown)} is no row of section {section}")
         out[int(section)] = dict(rows)
     return out
 

@@ -164,3 +164,18 @@ def test_agency_is_the_issuer_not_the_addressee():
     m = extract_file(PATTERNS / "agency_letter.txt").meta
     assert (m.agency, m.year, m.published) == ("红旗区卫生健康委员会", 2023, "2024-01-14")
     assert (m.city, m.district) == ("新乡市", "红旗区")
+
+
+@pytest.mark.parametrize("part, spec, says", [
+    ("fold", {"equivalents": ["受理"]}, "fold.equivalents"),
+    ("fold", {"ignore": "和及与"}, "fold.ignore"),
+    ("fold", {"equivalent": {"受理": "处理"}}, "fold must be a mapping"),
+    ("similarity", {"min_ratio": 0.2}, "min_ratio must be in 0.5..1"),
+    ("run_together", {3: {"granted_typo": "予以公开"}}, "granted_typo is no row of section 3"),
+])
+def test_a_broken_folding_entry_is_refused(part, spec, says):
+    from gknb.extractors import labels
+
+    loader = {"fold": labels._fold, "similarity": labels._similarity, "run_together": labels._run_together}[part]
+    with pytest.raises(ValueError, match=says):
+        loader(spec)
