@@ -82,11 +82,15 @@ def publish_snapshot(db: str, out: str, summary: dict) -> str:
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "warehouse.duckdb"
-    tmp = folder / f".warehouse.duckdb.part-{os.getpid()}"
+    from gknb.warehouse.publish import remove_stale, unique_temp
+
+    for name in ("warehouse.duckdb", "manifest.json"):
+        remove_stale(folder, name)  # a nightly killed in this step left its part files
+    tmp = unique_temp(target)
     shutil.copyfile(db, tmp)
     os.replace(tmp, target)
     manifest = folder / "manifest.json"
-    tmp_manifest = folder / f".manifest.json.part-{os.getpid()}"
+    tmp_manifest = unique_temp(manifest)
     tmp_manifest.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp_manifest, manifest)  # like the warehouse: never read half-written
     return str(target)
@@ -170,9 +174,7 @@ def nightly(urls: list[str] | None = None, sites_file: str | None = None, db: st
     flow_run_id = str(flow_run.id) if flow_run.id else None
     try:
         return _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, dask_address)
-    except NightlyError:
-        raise
-    except BaseException as exc:
+    except BaseException as exc:  # a failed site, a permanent error, a run that could not start
         payload = {"event": "gknb-nightly failed", "flow_run_id": flow_run_id, "flow_run_name": flow_run.name,
                    "error": f"{type(exc).__name__}: {exc}", "failed_sites": getattr(exc, "failed_sites", {}),
                    "summary": getattr(exc, "summary", None)}

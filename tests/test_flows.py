@@ -180,7 +180,7 @@ def test_an_unreachable_site_fails_the_nightly_run_loudly_after_loading_the_othe
         dead = s.getsockname()[1]
     sites = tmp_path / "sites.yaml"
     sites.write_text(
-        "defaults:\n  requests_per_second: 200\n  timeout_seconds: 1.0\n  backoff_seconds: 0.05\n  retries: 0\n"
+        "defaults:\n  requests_per_second: 200\n  timeout_seconds: 1.0\n  backoff_seconds: 0.05\n  retries: 1\n"
         f"sites:\n  - name: fixture\n    start_urls: ['{site.base}/gknb/index_1.html']\n    allowed_hosts: ['127.0.0.1']\n"
         f"  - name: 已关闭的站点\n    start_urls: ['http://127.0.0.1:{dead}/gknb/']\n", encoding="utf-8")
     receiver = _Receiver()
@@ -196,15 +196,45 @@ def test_an_unreachable_site_fails_the_nightly_run_loudly_after_loading_the_othe
     assert _rows(db, "SELECT r.year FROM reports r") == [(2024,)]
     assert not (out / "snapshot").exists() and not (out / "releases").exists()
     # The flow run is Failed, with an ERROR line naming the site, and its id is in ingest_runs.
+    import time
+
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()  # logs reach the server in batches
     with get_client(sync_client=True) as client:
         (run,) = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1,
                                        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[
                                            _rows(db, "SELECT flow_run_id FROM ingest_runs")[0][0]])))
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]),
-                                                     level=LogFilterLevel(ge_=40)))
-    assert run.state.is_failed()
-    assert any("已关闭的站点" in log.message for log in logs)
+        assert run.state.is_failed() and run.name.startswith("nightly-")
+        for _ in range(20):
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]),
+                                                         level=LogFilterLevel(ge_=40)))
+            if any("已关闭的站点" in log.message for log in logs):
+                break
+            time.sleep(0.5)
+    assert any("site 已关闭的站点 failed: robots.txt unreachable" in log.message for log in logs)
     # The notification reached the receiver, naming the run and the site.
     (payload,) = receiver.received
     assert payload["flow_run_id"] == str(run.id) and "已关闭的站点" in payload["failed_sites"]
     assert payload["summary"]["counters"]["loaded"] == 1
+
+
+def test_only_transient_errors_are_retried():
+    """A corrupt warehouse, a bad site list or a full disk (TerminalError) fails the crawl task at
+    once; a timeout or a 5xx (TransientError, or an unknown error) may be retried."""
+    from gknb.errors import ConfigError, EnvironmentFailure, TransientError
+    from gknb.flows.crawl import transient_only
+    from gknb.warehouse.errors import PublishError
+
+    class State:
+        def __init__(self, error):
+            self.error = error
+
+        def result(self):
+            raise self.error
+
+    assert not transient_only(None, None, State(PublishError("w.duckdb: not a warehouse")))
+    assert not transient_only(None, None, State(ConfigError("sites.yaml: bad")))
+    assert not transient_only(None, None, State(EnvironmentFailure("cannot write raw: No space left on device")))
+    assert transient_only(None, None, State(TransientError("timed out")))
+    assert transient_only(None, None, State(OSError("connection reset")))
