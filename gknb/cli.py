@@ -66,6 +66,12 @@ def run() -> None:
         typer.echo("gknb: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
+        from gknb.errors import as_environment_failure
+
+        failure = as_environment_failure(exc)  # disk full, read-only, permission: not a bug
+        if failure is not None:
+            typer.echo(f"gknb {command}: {failure}" if command else f"gknb: {failure}", err=True)
+            sys.exit(2)
         import traceback
 
         traceback.print_exc()

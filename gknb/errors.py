@@ -50,3 +50,34 @@ def environment_failure(exc: OSError, path: Path | str | None = None, doing: str
     if exc.errno == errno.ENOSPC:
         reason = "No space left on device"
     return EnvironmentFailure(f"cannot {doing} {where}: {reason}".replace("  ", " "))
+
+
+# The machine's refusals (not bugs): the CLI prints them as one line wherever they surface.
+ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded",
+    errno.EROFS: "Read-only file system", errno.EACCES: "Permission denied",
+    errno.EPERM: "Operation not permitted", errno.EISDIR: "Is a directory",
+    errno.ENOTDIR: "Not a directory",
+}
+
+
+def as_environment_failure(exc: BaseException, path: Path | str | None = None) -> EnvironmentFailure | None:
+    """The EnvironmentFailure an exception is, or hides (DuckDB's `cannot rollback` after a full
+    disk keeps the disk error in its context; DuckDB's IO errors carry it as text); else None."""
+    import re
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, EnvironmentFailure):
+            return exc
+        if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
+            return environment_failure(exc, path if path is not None else exc.filename)
+        text = str(exc)
+        for reason in ENVIRONMENT_ERRNOS.values():
+            if reason.lower() in text.lower():
+                named = re.search(r'"([^"]+)"', text)
+                where = path if path is not None else (named.group(1) if named else "")
+                return EnvironmentFailure(f"cannot write {where}: {reason}".replace("  ", " "))
+        exc = exc.__cause__ or exc.__context__
+    return None

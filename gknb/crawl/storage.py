@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -39,9 +38,12 @@ class RawStore:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             # Write then rename, so a crash never leaves a truncated file under a valid name.
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+            from gknb.warehouse.publish import remove_stale, unique_temp
+
+            remove_stale(path.parent, path.name)  # a killed crawl's part file of these bytes
+            tmp = unique_temp(path)
             try:
-                with os.fdopen(fd, "wb") as out:
+                with open(tmp, "xb") as out:
                     out.write(data)
                 os.replace(tmp, path)
             except BaseException:

@@ -239,8 +239,11 @@ def render(name: str, context: dict) -> str:
 
 
 def _write(path: Path, html: str) -> None:
+    from gknb.warehouse.publish import remove_stale, unique_temp
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp")
+    remove_stale(path.parent, path.name, "tmp")  # a killed run's; a fixed name raced between two runs
+    tmp = unique_temp(path, "tmp")
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, path)  # a reader never sees a half-written page
 

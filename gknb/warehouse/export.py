@@ -98,8 +98,11 @@ def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parque
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from exc
-    staging = out_dir / f".export-{os.getpid()}.part"
-    shutil.rmtree(staging, ignore_errors=True)
+    from gknb.warehouse.publish import remove_stale, unique_temp
+
+    remove_stale(out_dir, "export")  # a killed export's staging folder
+    remove_stale(out_dir, None, "old")
+    staging = unique_temp(out_dir / "export")
     con = connect_readonly(db)
     written: dict[str, int] = {}
     resources = []

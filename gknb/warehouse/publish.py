@@ -29,7 +29,6 @@ end as one line (`gknb.errors.EnvironmentFailure`) naming the path, the old ware
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import re
@@ -41,7 +40,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from gknb.errors import EnvironmentFailure, environment_failure
+from gknb.errors import EnvironmentFailure, as_environment_failure, environment_failure
 from gknb.warehouse.errors import PublishError
 
 PUBLISHED_MODE = 0o444  # read-only for everyone: only a build (a new file, swapped in) changes it
@@ -75,29 +74,41 @@ def unique_temp(target: Path | str, tag: str = "part") -> Path:
     return target.with_name(f".{target.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
-def remove_stale(folder: Path | str, name: str, tag: str = "part", *, older_than: float = 0.0) -> list[Path]:
-    """Remove temporaries `unique_temp(folder/name, tag)` left by killed runs (files or folders).
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
 
-    Matching is by exact prefix, never a glob, so glob characters in `name` are literal. Call it
-    while holding the lock that serialises the writers of `name` (or with `older_than` seconds, so
-    a live run's temporary is spared)."""
+
+def remove_stale(folder: Path | str, name: str | None, tag: str = "part") -> list[Path]:
+    """Remove temporaries named like `unique_temp(folder/name, tag)` whose process is gone.
+
+    A run killed between creating a temporary and renaming it leaves `.name.tag-<pid>-<rand>`
+    (a file or a folder); the next run calls this first. Only names whose pid is no longer alive
+    are removed, so a concurrent run's temporary is spared. Matching is by exact name (`name=None`:
+    any name), never a glob, so glob characters in names are literal."""
     folder = Path(folder)
-    prefix = f".{name}.{tag}-"
+    head = re.escape(f".{name}") if name is not None else r"\..+"
+    pattern = re.compile(rf"{head}\.{re.escape(tag)}-(\d+)(?:-[0-9a-f]+)?")
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
-    now = time.time()
     for entry in entries:
-        if not entry.name.startswith(prefix):
+        found = pattern.fullmatch(entry.name)
+        if not found or _alive(int(found.group(1))):
             continue
         path = Path(entry.path)
         try:
-            if older_than and now - entry.stat(follow_symlinks=False).st_mtime < older_than:
-                continue
             if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(path, ignore_errors=True)
+                shutil.rmtree(path)
             else:
                 path.unlink()
             removed.append(path)
@@ -234,38 +245,16 @@ def writer_lock(db: Path, notify: Notify | None = None) -> Iterator[None]:
 
 # --- environment failures -----------------------------------------------------------------------
 
-_ENV_REASONS = {
-    errno.ENOSPC: "No space left on device",
-    errno.EDQUOT: "Disk quota exceeded",
-    errno.EROFS: "Read-only file system",
-    errno.EACCES: "Permission denied",
-    errno.EPERM: "Operation not permitted",
-    errno.EISDIR: "Is a directory",
-}
-
-
 def _environment_reason(exc: BaseException | None) -> str | None:
-    """The machine's refusal in an exception or anything it hides (`cannot rollback` hides a full disk)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, EnvironmentFailure):
-            return None
-        if isinstance(exc, OSError) and exc.errno in _ENV_REASONS:
-            return _ENV_REASONS[exc.errno]
-        text = str(exc)
-        for reason in _ENV_REASONS.values():
-            if reason.lower() in text.lower():
-                return reason
-        exc = exc.__cause__ or exc.__context__
-    return None
+    failure = as_environment_failure(exc) if exc is not None else None
+    return str(failure).rsplit(": ", 1)[-1] if failure is not None else None
 
 
 def _as_environment_failure(exc: BaseException, db: Path) -> EnvironmentFailure | None:
+    """A full disk, read-only folder or permission, named by the warehouse (what the user gave)."""
     if isinstance(exc, EnvironmentFailure):
         return exc
-    reason = _environment_reason(exc)
-    return EnvironmentFailure(f"cannot write {db}: {reason}") if reason else None
+    return as_environment_failure(exc, db)
 
 
 # --- building -----------------------------------------------------------------------------------

@@ -61,8 +61,11 @@ def publish_release(db: Path | str, releases_dir: Path | str | None = None, keep
     except OSError as exc:
         raise WarehouseError(f"{releases_dir}: cannot create the releases folder: {exc.strerror or exc}") from exc
     name = _free_name(releases_dir, now.strftime(NAME_FORMAT))
-    staging = releases_dir / f".{name}.part-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    from gknb.warehouse.publish import remove_stale, unique_temp
+
+    for tag in ("part", "tmp"):
+        remove_stale(releases_dir, None, tag)  # staging folders and links of killed runs
+    staging = unique_temp(releases_dir / name)
     try:
         staging.mkdir()
         _build(db, staging, name, now, summary or {})
