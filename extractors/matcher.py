@@ -536,7 +536,7 @@ def _match_section3(obs: list[Obs], template: str, placed: dict, warnings: list[
             _note_similar(result, ob, key, load_catalog(), template, 3, warnings)
         for col, p in result.items():
             placed[(3, key, col)] = p
-    if rows3 and "total_processed" not in taken and "carried_forward" not in taken:
+    if rows3 and not any(k in taken for k in structure.rows(template, 3, group="closing")):
         warnings.append("section 3: the table ends early (no （七）总计 / 四、结转下年度 row); the rest is missing")
     return n, other_variant
 

@@ -209,10 +209,14 @@ def _draw_section2(rng: random.Random, rep: SynthReport) -> None:
         else:
             v[c.key] = _small(rng, 40, 0.4)
     # in force / total published is never below what this year added
-    for row in ("regulations", "normative_docs"):
+    for row in _STRUCTURE.rows(rep.template, 2, _STRUCTURE.items(rep.template)[0]):
         for made, total in (("issued", "in_force"), ("made", "total_public")):
             if (2, row, made) in v and (2, row, total) in v:
                 v[(2, row, total)] = v[(2, row, total)] + v[(2, row, made)]
+
+
+def _item_of(template: str, row_key: str) -> str:
+    return next(c.item for c in load_catalog().template_cells(template) if c.section == 2 and c.row_key == row_key)
 
 
 def _outcome_rows(template: str, single_other: bool = False) -> list[str]:
@@ -506,8 +510,11 @@ def _fill_2021_template(rep: SynthReport):
     for r, row in enumerate(_STRUCTURE.rows("2021", 2, "art20_1"), 2):
         for i, col in enumerate(_STRUCTURE.columns("2021", 2, "art20_1")):
             _set(t2.cell(r, 1 + i), v(2, row, col))
-    for r, row in ((6, "admin_licensing"), (9, "admin_penalty"), (10, "admin_coercion")):
-        _set(t2.cell(r, 1), v(2, row, "decisions"))
+    # ... the single-column rows of 第二十条第（五）、（六）项 sit at its rows 6, 9 and 10
+    rows56 = _STRUCTURE.rows("2021", 2, "art20_5") + _STRUCTURE.rows("2021", 2, "art20_6")
+    for r, row in zip((6, 9, 10), rows56):
+        (col,) = _STRUCTURE.columns("2021", 2, _item_of("2021", row))
+        _set(t2.cell(r, 1), v(2, row, col))
     _set(t2.cell(13, 1), v(2, "admin_fees", "amount"))
     s3_rows = _STRUCTURE.rows("2021", 3, group="request_rows")
     for i, row in enumerate(s3_rows):
