@@ -15,9 +15,7 @@ import pytest
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 from gknb.quality import WarehouseNotFound, run_checks
-from gknb.quality.observe import connect_frames, observe_all
 from gknb.quality.suites import all_checks
-from gknb.quality.validate import validate
 from gknb.warehouse.load import load_document
 from gknb.warehouse.publish import building
 from gknb.warehouse.types import ExtractedDocument
@@ -260,34 +258,45 @@ def test_hierarchy_compares_a_district_with_its_agencies_only_when_all_are_loade
         ("清河区人民政府", 2023, "total_processed", "9", "10")]
 
 
-def test_two_current_reports_for_one_agency_and_year_are_a_duplicate():
+def test_two_current_reports_for_one_agency_and_year_are_a_duplicate(tmp_path):
     # The warehouse keeps one current version per agency and year, so two current reports can
-    # only come from a broken load; the check is shown on frames, as they would be read.
-    catalog_cells = [c for c in load_catalog().template_cells("2019")]
-    reports, cells = [], []
-    for rid in ("ra", "rb", "rc", "rd"):
-        agency = {"rc": "丙局", "rd": None}.get(rid, "甲局")
-        reports.append({"report_id": rid, "agency": agency, "agency_key": agency and f"||{agency}",
-                        "agency_kind": "局", "year": 2020, "template": "2019", "province": None,
-                        "city": None, "district": None, "published": None, "is_current": True,
-                        "narrative_requests": None})
-        cells += [{"report_id": rid, "section": c.section, "row_key": c.row_key, "col_key": c.col_key,
-                   "status": "value", "value": 0.0, "raw": "0", "page": 1} for c in catalog_cells]
-    con = connect_frames(pd.DataFrame(reports), pd.DataFrame(cells))
-    checks = all_checks()
-    found, _ = validate(checks, observe_all(con, checks), run_id="t")
-    found = found[found.check_id != "place"]  # these frames name no province
-    assert sorted(zip(found.report_id, found.check_id, found.severity, found.observed.fillna("-"))) == [
-        ("ra", "duplicate", "error", "2"), ("rb", "duplicate", "error", "2"),
-        ("rd", "metadata", "error", "-")]  # and a report whose agency was not read
+    # only come from a broken load: the second version of 甲局 2020 is loaded (superseding the
+    # first), then the first is made current again, as a broken load would leave it.
+    db = warehouse(tmp_path, report("甲局", 2020, "2019", published="2021-01-05"),
+                   report("甲局", 2020, "2019", published="2021-01-06"),
+                   report("丙局", 2020, "2019"), report(None, 2020, "2019"))
+    with building(db) as con:
+        con.execute("UPDATE reports SET is_current = TRUE, superseded_by = NULL")
+    run_checks(db, build_docs=False)
+    found = findings_of(db)
+    assert sorted(zip(found.agency.fillna("-"), found.check_id, found.severity, found.observed.fillna("-"))) == [
+        ("-", "metadata", "error", "-"),  # and a report whose agency was not read
+        ("甲局", "duplicate", "error", "2"), ("甲局", "duplicate", "error", "2")]
 
 
 def test_every_check_says_why_and_is_documented():
+    from gknb.quality.catalog import checks_markdown, load_checks
+
     docs = (REPO / "docs" / "quality.md").read_text(encoding="utf-8")
+    assert checks_markdown() in docs  # the table is generated from schemas/checks.yaml
+    declared = {c.check_id: c for c in load_checks().checks}
     for check in all_checks():
         assert len(check.why.split()) >= 8, check.check_id
         assert (REPO / "sql" / "checks" / check.sql).exists(), check.sql
-        assert f"| `{check.check_id}` | {check.severity} |" in docs, check.check_id
+        assert f"| `{check.check_id}` | {check.severity} | {check.cause} |" in docs, check.check_id
+        assert declared[check.check_id].cause in ("source", "extraction")
+    assert declared["unsettled"].cause == "extraction" and declared["completeness"].cause == "source"
+
+
+def test_a_broken_checks_file_is_one_config_error_naming_it(tmp_path):
+    from gknb.errors import ConfigError
+    from gknb.quality.catalog import read_checks
+
+    good = (REPO / "schemas" / "checks.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "checks.yaml"
+    bad.write_text(good.replace("cause: extraction", "cause: nobody"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(bad)):
+        read_checks(bad)
 
 
 # --- the run: tables, Data Docs, command ------------------------------------------------------
@@ -297,23 +306,39 @@ def test_run_checks_records_the_run_and_builds_data_docs(tmp_path):
                    report("甲局", 2020, "2019"))
     docs = tmp_path / "docs"
     first = run_checks(db, docs_dir=docs)
-    second = run_checks(db, docs_dir=docs)
-    assert (first.errors, first.warnings, first.reports, first.checks) == (1, 0, 2, len(all_checks()))
+    second = run_checks(db, docs_dir=docs)  # nothing changed: incremental, nothing re-checked
+    assert (first.errors, first.warnings, first.reports, first.checks, first.scope) == (1, 0, 2, len(all_checks()), "full")
+    assert (second.errors, second.scope, second.checked) == (1, "incremental", 0)
     con = duckdb.connect(str(db), read_only=True)
     runs = con.execute("SELECT run_id, checks, reports, errors, warnings, data_docs FROM dq_runs ORDER BY finished").fetchall()
     per_run = con.execute("SELECT run_id, count(*) FROM dq_findings GROUP BY run_id ORDER BY run_id").fetchall()
+    trend = con.execute("SELECT run_id, scope, reports, checked, errors, errors_source, reports_with_errors, pass_ratio "
+                        "FROM v_quality_trend").fetchall()
+    current = con.execute("SELECT run_id, agency, check_id, row_label, col_label, expected, observed, page "
+                          "FROM v_findings_current").fetchall()
     con.close()
     assert [r[0] for r in runs] == [first.run_id, second.run_id]
     assert runs[1][1:] == (len(all_checks()), 2, 1, 0, str(docs / "index.html"))
+    # every run holds the complete findings: the second carried the unchanged report's forward
     assert sorted(per_run) == sorted([(first.run_id, 1), (second.run_id, 1)])
-    # The Data Docs hold one validation result per check of the latest run, the failing one included.
+    assert trend == [(first.run_id, "full", 2, 2, 1, 1, 1, 0.5), (second.run_id, "incremental", 2, 0, 1, 1, 1, 0.5)]
+    assert current == [(second.run_id, "洪泽区人民政府", "S4.row_total", "行政复议", "总计", "10", "0", 3)]
+    # One site for the warehouse: the index lists the latest run's checks (with the findings the
+    # warehouse holds) and both runs; each run has its own GX pages, one validation per check of
+    # the rows it re-checked: in the full run the failing one is S4.row_total.
     index = (docs / "index.html").read_text(encoding="utf-8")
     for check in all_checks():
         assert check.check_id in index
-    pages = list((docs / "validations").rglob("*.html"))
-    assert len(pages) == len(all_checks())  # the first run's docs were replaced, not mixed in
-    failed = [p for p in pages if "fa-times text-danger" in p.read_text(encoding="utf-8")]
-    assert [p.name for p in failed] == ["gknb_warehouse-S4.row_total.html"]
+    assert first.run_id in index and second.run_id in index and "1 finding(s)" in index
+    assert len(list((docs / "runs" / second.run_id / "validations").rglob("*.html"))) == len(all_checks())
+    pages = list((docs / "runs" / first.run_id / "validations").rglob("*.html"))
+    assert len(pages) == len(all_checks())
+    failed = [p.name for p in pages if "fa-times text-danger" in p.read_text(encoding="utf-8")]
+    assert failed == ["gknb_warehouse-S4.row_total.html"]
+    # The last N runs are kept (N = checks.yaml data_docs_keep_runs, or keep_runs)
+    third = run_checks(db, docs_dir=docs, keep_runs=2)
+    assert sorted(p.name for p in (docs / "runs").iterdir()) == [second.run_id, third.run_id]
+    assert not list(docs.glob(".staging-*"))
 
 
 def _gknb(*args, env=None):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 FINDING_COLUMNS = (
-    "run_id", "report_id", "check_id", "severity", "row_key", "col_key",
+    "run_id", "report_id", "check_id", "severity", "cause", "section", "row_key", "col_key",
     "expected", "observed", "page", "message",
 )
 
@@ -25,10 +25,14 @@ class CheckRun:
     errors: int
     warnings: int
     data_docs: Path | None
+    scope: str = "full"  # full, or incremental (only changed reports and their neighbours re-checked)
+    checked: int = 0  # reports (re)checked by this run; the others' findings carried forward
+    timings: dict = field(default_factory=dict)  # seconds per check (SQL + GX), prepare, data_docs
 
     def summary(self) -> str:
         docs = f"; Data Docs: {self.data_docs}" if self.data_docs else ""
-        return (f"run {self.run_id}: {self.checks} checks over {self.reports} reports, "
+        scope = f" ({self.scope}: {self.checked} re-checked)" if self.scope != "full" else ""
+        return (f"run {self.run_id}: {self.checks} checks over {self.reports} reports{scope}, "
                 f"{self.errors} errors, {self.warnings} warnings{docs}")
 
 

@@ -1,26 +1,25 @@
-"""The GX side: each check becomes an ExpectationSuite validated over its observation frame, and
-every row an expectation rejects becomes a finding. The results also go to GX Data Docs.
+"""The GX side: each check is an ExpectationSuite; GX validates the check's failing rows (those the
+SQL in DuckDB found, `q_fail`) in bounded batches, and renders the first batch in the Data Docs.
 
-GX runs in an ephemeral context with a pandas datasource (its SQL datasource returns nothing on
-DuckDB); suites and results live in memory and are rendered into a local Data Docs folder.
+Why not GX's SQL datasource over DuckDB: with GX 1.24.1, duckdb-engine 0.17.0 and DuckDB 1.5.6
+(checked December 2026) every metric fails (`table.row_count`: IndexError in
+SqlAlchemyExecutionEngine.resolve_metric_bundle), for table and query assets alike. So DuckDB
+computes, and GX validates DataFrames of the failing rows only: the memory is bounded by the
+batch size whatever the size of the warehouse. Every batch is also a cross-check: GX must reject
+exactly the rows the compiled SQL predicate rejected, or the run stops as a defect (SuiteError).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from gknb.quality.errors import SuiteError
-from gknb.quality.findings import FINDING_COLUMNS, format_message, format_value
 from gknb.quality.suites import Check
 
 DOCS_SITE = "gknb_local"
-_RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["obs_id"]}
+DATASOURCE = "gknb_warehouse"
 
 
 def _gx():
@@ -30,41 +29,6 @@ def _gx():
     import great_expectations.expectations as gxe
 
     return gx, gxe
-
-
-def _context(gx, docs_dir: Path | None):
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    if docs_dir is not None:
-        ctx.add_data_docs_site(site_name=DOCS_SITE, site_config={
-            "class_name": "SiteBuilder",
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(docs_dir)},
-        })
-    return ctx
-
-
-def build_suite(gx, gxe, check: Check):
-    """The check as a GX ExpectationSuite; each expectation carries its check's why and message."""
-    suite = gx.ExpectationSuite(
-        name=check.check_id,
-        meta={"why": check.why, "severity": check.severity, "table": check.table,
-              "sql": f"sql/checks/{check.sql}"},
-    )
-    for spec in check.specs:
-        cls = getattr(gxe, spec.expectation)
-        kwargs = dict(spec.kwargs)
-        if spec.where is not None:
-            kwargs["row_condition"] = _condition(*spec.where)
-        suite.add_expectation(cls(
-            **kwargs,
-            description=f"{check.check_id} ({check.severity}): {check.why}",
-            meta={"check_id": check.check_id, "message": spec.message},
-        ))
-    return suite
 
 
 def _condition(column: str, op: str, value):
@@ -78,113 +42,123 @@ def _condition(column: str, op: str, value):
     return ops[op](value)
 
 
-def validate(
-    checks: list[Check], observations: dict[str, pd.DataFrame], *, run_id: str,
-    docs_dir: Path | None = None, on_check=None,
-) -> tuple[pd.DataFrame, Path | None]:
-    """Validates every check's frame; returns (findings, Data Docs index or None).
-    `on_check(check_id)` is called after each check (progress bars)."""
-    gx, gxe = _gx()
-    staging = None
-    if docs_dir is not None:
-        docs_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{docs_dir.name}.", dir=docs_dir.parent))
-    try:
-        ctx = _context(gx, staging)
-        source = ctx.data_sources.add_pandas("gknb_warehouse")
-        rows: list[dict] = []
-        for check in checks:
-            frame = observations[check.check_id]
-            rows.extend(_validate_check(gx, gxe, ctx, source, check, frame, run_id))
-            if on_check is not None:
-                on_check(check.check_id)
-        index = None
-        if staging is not None:
-            ctx.build_data_docs(site_names=[DOCS_SITE])
-            _swap_in(staging, docs_dir)
-            staging = None
-            index = docs_dir / "index.html"
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-    findings = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
-    return findings, index
-
-
-def _validate_check(gx, gxe, ctx, source, check: Check, frame: pd.DataFrame, run_id: str) -> list[dict]:
-    suite = ctx.suites.add(build_suite(gx, gxe, check))
-    asset = source.add_dataframe_asset(name=check.check_id)
-    batch = asset.add_batch_definition_whole_dataframe("current_reports")
-    definition = ctx.validation_definitions.add(
-        gx.ValidationDefinition(name=check.check_id, data=batch, suite=suite)
+def build_suite(gx, gxe, check: Check, note: str = ""):
+    """The check as a GX ExpectationSuite; each expectation carries its check's why and message."""
+    info = check.info
+    suite = gx.ExpectationSuite(
+        name=check.check_id,
+        meta={"title": info.title, "why": info.explanation, "severity": info.severity,
+              "cause": info.cause, "table": check.table, "sql": f"sql/checks/{check.sql}"},
     )
-    checkpoint = ctx.checkpoints.add(gx.Checkpoint(
-        name=check.check_id, validation_definitions=[definition], result_format=_RESULT_FORMAT,
-    ))
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
-    by_id = frame.set_index("obs_id", drop=False)
-    findings: list[dict] = []
-    for validation in result.run_results.values():
-        for expectation_result in validation.results:
-            info = expectation_result.exception_info or {}
+    for i, spec in enumerate(check.specs):
+        cls = getattr(gxe, spec.expectation)
+        kwargs = dict(spec.kwargs)
+        if spec.where is not None:
+            kwargs["row_condition"] = _condition(*spec.where)
+        suite.add_expectation(cls(
+            **kwargs,
+            description=f"{check.check_id} ({info.severity}, cause {info.cause}): {info.explanation}{note}",
+            meta={"check_id": check.check_id, "message": spec.message, "spec": i},
+        ))
+    return suite
+
+
+@dataclass
+class Validator:
+    """One ephemeral GX context for a run: suites, one pandas asset per check, Data Docs."""
+
+    docs_dir: Path | None
+    index_columns: tuple[str, ...]
+    batch_rows: int = 20000
+    # Failing rows of a check listed in its Data Docs page (all are validated; the page stays small).
+    render_rows: int = 200
+    validated: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.gx, self.gxe = _gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.ctx = self.gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        if self.docs_dir is not None:
+            self.ctx.add_data_docs_site(site_name=DOCS_SITE, site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                  "base_directory": str(self.docs_dir)},
+            })
+        self.source = self.ctx.data_sources.add_pandas(DATASOURCE)
+
+    def validate(self, check: Check, batches, counts: list[int], note: str = "") -> None:
+        """Validates the check's failing rows, batch by batch (DataFrames with the columns of the
+        check's query, agency, year and one `_f<i>` flag per expectation). The first batch (also
+        when empty) is stored for the Data Docs; every batch must be rejected by GX exactly where
+        the SQL flags say."""
+        gx = self.gx
+        suite = self.ctx.suites.add(build_suite(gx, self.gxe, check, note))
+        asset = self.source.add_dataframe_asset(name=check.check_id)
+        definition = asset.add_batch_definition_whole_dataframe("failing_rows")
+        validation = self.ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=check.check_id, data=definition, suite=suite))
+        checkpoint = self.ctx.checkpoints.add(gx.Checkpoint(
+            name=check.check_id, validation_definitions=[validation],
+            result_format=self._format(check, "COMPLETE")))
+        seen = [0] * len(check.specs)
+        rows = 0
+        for n, whole in enumerate(batches):
+            parts = [whole] if n else [whole.iloc[:self.render_rows], whole.iloc[self.render_rows:]]
+            for k, frame in enumerate(parts):
+                if n == 0 and k == 0:  # the rows the Data Docs list, each with its agency and page
+                    result = checkpoint.run(batch_parameters={"dataframe": frame})
+                    results = [r for v in result.run_results.values() for r in v.results]
+                elif len(frame):
+                    batch = definition.get_batch(batch_parameters={"dataframe": frame})
+                    results = batch.validate(suite, result_format=self._format(check, "BASIC")).results
+                else:
+                    continue
+                rows += len(frame)
+                self._tally(check, frame, results, seen)
+        if seen != list(counts):
+            raise SuiteError(f"{check.check_id}: GX saw {seen} failing rows, the SQL {counts}")
+        self.validated[check.check_id] = rows
+
+    def _tally(self, check: Check, frame, results, seen: list[int]) -> None:
+        for r in results:
+            info = r.exception_info or {}
             if info.get("raised_exception"):
                 raise SuiteError(f"{check.check_id}: GX failed: {info.get('exception_message')}")
-            if expectation_result.success:
-                continue
-            spec = _spec_for(check, expectation_result.expectation_config)
-            for hit in expectation_result.result.get("unexpected_index_list") or []:
-                row = by_id.loc[hit["obs_id"]].to_dict()
-                findings.append(_finding(run_id, check, spec, row))
-    return findings
+            i = int((r.expectation_config.meta or {}).get("spec", -1))
+            if not 0 <= i < len(seen):
+                raise SuiteError(f"{check.check_id}: a GX result matches none of its expectations")
+            got = int((r.result or {}).get("unexpected_count") or 0)
+            want = int(frame[f"_f{i}"].fillna(False).astype(bool).sum()) if len(frame) else 0
+            if got != want:
+                raise SuiteError(
+                    f"{check.check_id}: GX rejects {got} rows where the SQL found {want} "
+                    f"({check.specs[i].expectation}): the check's SQL predicate and its GX "
+                    "expectation disagree")
+            seen[i] += got
+
+    def _format(self, check: Check, kind: str) -> dict:
+        return {"result_format": kind, "partial_unexpected_count": 20,
+                "unexpected_index_column_names": list(self.index_columns)}
+
+    def build_docs(self) -> None:
+        if self.docs_dir is not None:
+            self.ctx.build_data_docs(site_names=[DOCS_SITE])
 
 
-def _spec_for(check: Check, config):
-    message = (config.meta or {}).get("message")
-    for spec in check.specs:
-        if spec.message == message:
-            return spec
-    raise SuiteError(f"{check.check_id}: a GX result matches none of its expectations")
-
-
-@lru_cache(maxsize=1)
-def _labels() -> dict[tuple[str, str], tuple[str, str]]:
-    """Printed labels by (row_key, col_key), for frames too large to carry them on every row."""
-    from gknb.catalog import load_catalog
-
-    out: dict[tuple[str, str], tuple[str, str]] = {}
-    for c in load_catalog().cells:
-        out.setdefault((c.row_key, c.col_key), (c.row_label, c.col_label))
-    return out
-
-
-def _finding(run_id: str, check: Check, spec, row: dict) -> dict:
-    if "row_label" not in row and "col_label" not in row:
-        row_label, col_label = _labels().get((row.get("row_key"), row.get("col_key")), (None, None))
-        row = {**row, "row_label": row_label or row.get("row_key"), "col_label": col_label or row.get("col_key")}
-    page = row.get("page")
-    page = None if page is None or pd.isna(page) else int(page)
-    expected = spec.expected_text if spec.expected_text is not None else format_value(row.get("expected"))
-    return {
-        "run_id": run_id, "report_id": row["report_id"], "check_id": check.check_id,
-        "severity": check.severity, "row_key": _text(row.get("row_key")),
-        "col_key": _text(row.get("col_key")), "expected": expected,
-        "observed": format_value(row.get("observed")), "page": page,
-        "message": format_message(spec.message, row),
-    }
-
-
-def _text(value) -> str | None:
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-
-def _swap_in(staging: Path, docs_dir: Path) -> None:
-    """Replaces the Data Docs folder whole, so a reader never sees two runs mixed."""
-    old = None
-    if docs_dir.exists():
-        old = docs_dir.with_name(f".{docs_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        docs_dir.rename(old)
-    staging.chmod(0o755)  # mkdtemp makes it private; the docs are for every reader
-    staging.rename(docs_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def frames(con, sql: str, batch_rows: int):
+    """The query's rows as DataFrames of at most about `batch_rows` rows (DuckDB streams them);
+    always at least one frame, empty when there are no rows, so every check has a result."""
+    result = con.execute(sql)
+    vectors = max(1, batch_rows // 2048)
+    first = True
+    while True:
+        frame = result.fetch_df_chunk(vectors)
+        if len(frame) == 0:
+            if first:
+                yield frame
+            return
+        first = False
+        yield frame

@@ -1,31 +1,39 @@
--- Shared by every quality check (run first, in the same connection): temporary views only, so
--- nothing here is ever published into the warehouse.
--- q_catalog is registered by gknb.quality.observe from schemas/template_cells.csv.
+-- Shared by every quality check (run first, in the same connection): temporary objects only, so
+-- nothing here is ever published into the warehouse. gknb.quality.engine registers beforehand:
+--   q_catalog          the template catalog (schemas/template_cells.csv), labels and value types
+--   q_variants         the 2021 variant row and the sub-rows it stands in for (template_structure.yaml)
+--   q_identity_terms   the identities, one row per term per equation (template_identity_terms)
 
 -- The reports under audit: the current version of each; superseded ones are history.
-CREATE OR REPLACE TEMP VIEW q_reports AS
-SELECT *, CAST(template AS VARCHAR) AS template_key
+CREATE OR REPLACE TEMP TABLE q_reports AS
+SELECT report_id, agency, agency_kind, agency_key, year, CAST(template AS VARCHAR) AS template,
+       province, city, district, published, narrative_requests,
+       CAST(warnings AS VARCHAR[]) AS warnings
 FROM reports
 WHERE coalesce(is_current, TRUE);
-
--- Every catalog cell of every current report's template (variants included), whether or not the
--- report has a row for it: an absent cell counts as `missing`. `num` is the number an identity
--- uses: the value, or 0 for blank and nil (nothing, or 无, printed); NULL for missing.
-CREATE OR REPLACE TEMP VIEW q_grid AS
-SELECT r.report_id, r.template_key AS template, r.year,
-       k.section, k.item, k.row_key, k.col_key, k.role, k.value_type, k.row_label, k.col_label,
-       coalesce(c.status, 'missing') AS status,
-       CASE WHEN c.status = 'value' THEN CAST(c.value AS DOUBLE)
-            WHEN c.status IN ('blank', 'nil') THEN 0.0 END AS num,
-       CAST(c.value AS DOUBLE) AS value, c.raw, c.page
-FROM q_reports r
-JOIN q_catalog k ON k.template = r.template_key
-LEFT JOIN cells c
-  ON c.report_id = r.report_id AND c.section = k.section
- AND c.row_key = k.row_key AND c.col_key = k.col_key;
 
 -- An agency across years: the warehouse's agency_key (province|city|district|name without the
 -- leading region names), so 淮安市洪泽区人民政府 and 洪泽区人民政府 are one agency.
 CREATE OR REPLACE TEMP VIEW q_agency_years AS
 SELECT report_id, agency, agency_key, agency_kind, province, city, district, year
 FROM q_reports;
+
+-- What the extractor says about a cell it did not load as a number: a warning
+-- `domain: <section>/<row_key>/<col_key>: <why>` (a number outside the plausible range, kept in
+-- raw) or `unit: [<section>/<row_key>/<col_key>:] <why>` (an amount whose unit is in doubt).
+CREATE OR REPLACE TEMP TABLE q_warning_flags AS
+WITH w AS (
+    SELECT report_id, unnest(warnings) AS text FROM q_reports WHERE len(warnings) > 0
+),
+parsed AS (
+    SELECT report_id, text,
+           lower(regexp_extract(text, '^\s*(domain|unit)\s*:', 1, 'i')) AS kind,
+           regexp_extract(text, '^\s*\w+\s*:\s*([0-9]+)/([A-Za-z0-9_]+)/([A-Za-z0-9_]+)', ['s', 'r', 'c']) AS cell
+    FROM w
+    WHERE regexp_matches(text, '^\s*(domain|unit)\s*:', 'i')
+)
+SELECT report_id, kind,
+       TRY_CAST(nullif(cell.s, '') AS INTEGER) AS section,
+       nullif(cell.r, '') AS row_key, nullif(cell.c, '') AS col_key,
+       trim(regexp_replace(text, '^\s*\w+\s*:\s*([0-9]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+\s*:?)?', '')) AS note
+FROM parsed;
