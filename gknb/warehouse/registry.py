@@ -441,26 +441,31 @@ def _with_unit(description: str, unit: str | None) -> str:
 
 def comment_statements(con, names=None) -> list[str]:
     """COMMENT ON statements for every table and view of the database the registry describes
-    (or only those in `names`)."""
+    (or only those in `names`), leaving out comments that are already as described (a table keeps
+    its comments across builds; a replaced view has lost them)."""
     objects = con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
-        "ORDER BY table_name").fetchall()
+        "SELECT table_name, comment, 'TABLE' FROM duckdb_tables() WHERE schema_name = 'main' "
+        "AND database_name = current_database() UNION ALL "
+        "SELECT view_name, comment, 'VIEW' FROM duckdb_views() WHERE schema_name = 'main' "
+        "AND database_name = current_database() AND NOT internal ORDER BY 1").fetchall()
+    columns: dict[str, list[tuple[str, str | None]]] = {}
+    for table, column, comment in con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND database_name = current_database() ORDER BY table_name, column_index").fetchall():
+        columns.setdefault(table, []).append((column, comment))
     statements = []
-    for name, kind in objects:
+    for name, current, keyword in objects:
         if names is not None and name not in names:
             continue
         described = describe(name)
         if described is None:
             continue
-        description, columns = described
-        keyword = "VIEW" if kind == "VIEW" else "TABLE"
-        statements.append(f"COMMENT ON {keyword} {name} IS {_literal(description)}")
-        present = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-            [name]).fetchall()]
-        for cname in present:
-            if cname in columns:
-                statements.append(f"COMMENT ON COLUMN {name}.{cname} IS {_literal(columns[cname])}")
+        description, docs = described
+        if current != " ".join(description.split()):
+            statements.append(f"COMMENT ON {keyword} {name} IS {_literal(description)}")
+        for cname, ccomment in columns.get(name, []):
+            if cname in docs and ccomment != " ".join(docs[cname].split()):
+                statements.append(f"COMMENT ON COLUMN {name}.{cname} IS {_literal(docs[cname])}")
     return statements
 
 
@@ -468,6 +473,6 @@ def apply_comments(con, names=None) -> int:
     """Write every description of the registry into the database as comments (or those of the
     tables and views in `names`: a table re-created by CREATE OR REPLACE loses its comments)."""
     statements = comment_statements(con, names)
-    for statement in statements:
-        con.execute(statement)
+    if statements:  # one batch: a few hundred statements cost ~0.3 s this way, ~0.5 s one by one
+        con.execute(";\n".join(statements))
     return len(statements)
