@@ -210,8 +210,9 @@ def _resource(name: str, kind: str, files: list[str], fields: list[tuple[str, st
         "rows": rows,
         "schema": schema,
     }
-    if fmt == "csv":
-        resource["encoding"] = "utf-8-sig"
+    if fmt == "csv":  # with a byte-order mark, which Excel needs and pandas and polars skip
+        resource["encoding"] = "utf-8"
+        resource["dialect"] = {"delimiter": ",", "header": True}
     return resource
 
 
