@@ -35,8 +35,9 @@ def prepare_prefect_environment() -> str | None:
 
 
 def current_flow_run_id() -> str | None:
-    """The Prefect flow run this code runs in, or None: without importing Prefect when it is not
-    loaded already (gknb ingest and gknb crawl never load it)."""
+    """The Prefect flow run this code runs in (the root run: gknb-nightly, not its ingest subflow),
+    or None: without importing Prefect when it is not loaded already (gknb ingest and gknb crawl
+    never load it)."""
     import sys
 
     if "prefect" not in sys.modules:
@@ -44,7 +45,7 @@ def current_flow_run_id() -> str | None:
     try:
         from prefect.runtime import flow_run
 
-        run_id = flow_run.id
+        run_id = flow_run.root_flow_run_id or flow_run.id
     except Exception:  # noqa: BLE001 - outside a run, or a Prefect without the runtime module
         return None
     return str(run_id) if run_id else None

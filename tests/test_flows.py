@@ -62,15 +62,21 @@ def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_change
                      "USING (report_id) WHERE f.check_id = 'S4.row_total' AND f.row_key = 'admin_review'") == [
         ("洪泽区人民政府", "S4.row_total", "admin_review")]
     assert (out / "dashboard" / "index.html").exists()
-    assert (out / "snapshot" / "warehouse.duckdb").exists() and (out / "snapshot" / "manifest.json").exists()
+    # Published as a dated release (gknb.warehouse.release), `latest` pointing at it.
+    latest = out / "releases" / "latest"
+    assert (latest / "warehouse.duckdb").exists() and (latest / "manifest.json").exists()
     run = _rows(db, "SELECT trigger, documents, loaded, rejected FROM ingest_runs")
     assert run == [("nightly", 3, 3, 0)]
-    manifest = json.loads((out / "snapshot" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["run_id"] == _rows(db, "SELECT run_id FROM ingest_runs")[0][0]
-    assert manifest["ingest"]["loaded"] == 3 and manifest["checks"]["errors"] > 0
+    summary = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))["summary"]
+    (run_id, flow_run_id), = _rows(db, "SELECT run_id, flow_run_id FROM ingest_runs")
+    assert summary["run_id"] == run_id and summary["flow_run_id"] == flow_run_id
+    # The ingest run, the check run and the flow run are tied together in the warehouse.
+    assert _rows(db, "SELECT run_id FROM dq_runs WHERE flow_run_id = ?".replace("?", f"'{flow_run_id}'")) == [
+        (summary["check_run_id"],)]
+    assert summary["ingest"]["loaded"] == 3 and summary["checks"]["errors"] > 0
     # Only stages that had run when it was written, each with its real time (no 0.0 placeholder).
-    assert set(manifest["seconds"]) == {"crawl", "extract (wall)", "load + rollups", "checks", "dashboard"}
-    assert all(v > 0 for v in manifest["seconds"].values())
+    assert set(summary["seconds"]) == {"crawl", "extract (wall)", "load + rollups", "checks", "dashboard"}
+    assert all(v > 0 for v in summary["seconds"].values())
     # What the Prefect UI shows: the run's counts as a Markdown artifact.
     artifact = _nightly_artifacts()[-1]
     assert "| reports loaded | 3 |" in artifact and "| documents rejected | 0 |" in artifact
@@ -83,8 +89,11 @@ def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_change
     assert second.exit_code == 0, second.output
     downloaded = [r.path for r in site.requests if r.status == 200 and r.path != "/robots.txt"]
     assert downloaded == [CITY]
-    runs = _rows(db, "SELECT documents, loaded, superseded FROM ingest_runs ORDER BY started")
-    assert runs[-1] == (1, 1, 1)
+    runs = _rows(db, "SELECT documents, loaded, unchanged, superseded FROM ingest_runs ORDER BY started")
+    assert runs[-1] == (3, 1, 2, 1)  # the two unchanged reports counted as such, as the crawl saw them
+    from gknb.warehouse.release import release_names
+
+    assert len(release_names(out / "releases")) == 2
     current = _rows(db, "SELECT r.is_current, c.value FROM reports r JOIN cells c USING (report_id) "
                         "WHERE r.year = 2025 AND c.section = 2 AND c.status = 'value' AND c.value IN (3, 4) "
                         "AND c.row_key = (SELECT row_key FROM template_cells WHERE template = '2021' AND section = 2 "
