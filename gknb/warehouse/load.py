@@ -29,7 +29,7 @@ from gknb.warehouse.types import DocumentOutcome, ExtractedDocument, IngestRun, 
 
 # The column lists and Arrow types come from the table registry (schemas/tables/*.yaml), the one
 # place they are spelled. `_document_row` yields the documents columns in this order.
-DOCUMENT_COLUMNS = tuple(c for c in insert_columns("documents") if c != "agency_column_url")
+DOCUMENT_COLUMNS = insert_columns("documents")
 REPORT_COLUMNS = insert_columns("reports")
 CELL_COLUMNS = insert_columns("cells")
 
@@ -214,7 +214,7 @@ def _document_row(doc_id, extracted, source, status, report_id, run_id, now, *, 
         fmt = extracted.extraction.meta.format
     return (doc_id, extracted.path, src.url, extracted.sha256, extracted.size, fmt, status, reason,
             reason_kind, _timestamp(src.fetched_at), src.http_status, src.etag, src.last_modified,
-            now, report_id, run_id)
+            now, report_id, run_id, src.agency_column_url)
 
 
 def _published(value, warnings: list[str]) -> date | None:

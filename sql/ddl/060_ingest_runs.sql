@@ -13,5 +13,10 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     superseded      INTEGER NOT NULL,
     extract_seconds DOUBLE NOT NULL,
     load_seconds    DOUBLE NOT NULL,
-    wall_seconds    DOUBLE
+    wall_seconds    DOUBLE,
+    urls            INTEGER,
+    requests        INTEGER,
+    fetch_failures  INTEGER,
+    bytes_downloaded BIGINT,
+    flow_run_id     VARCHAR
 );
