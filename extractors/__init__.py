@@ -2,7 +2,8 @@
 
 Extraction is assembled in one place, `extract_bytes`:
 
-    sniff → limits → read (front end → Document) → metadata and template → match → identities
+    sniff → limits → read (front end → Document) → reporting year (a report on a year before 2019
+    is `Pre2019Format`) → [HTML without tables: its text] → template → match → identities
 
 Each front end (text, html, docx, pdf, ocr, webtext) reads one form into the intermediate
 `Document`; `matcher.match` finds the reporting year and the template, matches the rows and fills
@@ -109,25 +110,24 @@ def _extract(fmt: str, data: bytes, source: str) -> Extraction:
         from gknb.extractors import webtext
 
         if webtext.looks_like(data):  # crawled page text, cells run together: solved by the identities
-            try:
-                return webtext.extract(data, source)
-            except NotAnnualReport:
-                _raise_if_pre_2019(webtext.read(data, source), source)
-                raise
+            _raise_if_pre_2019(webtext.read(data, source), source)
+            return webtext.extract(data, source)
     document = _read(fmt, data, source)
-    if fmt == "html" and not document.table_rows:
-        # A page whose CMS flattened the tables into paragraphs: its text, read as text.
-        flattened = _flattened_html(document, source)
-        if flattened is not None:
-            return flattened
+    # metadata first: a report on a year before the national tables has none of the cells
+    _raise_if_pre_2019(document, source)
+    if fmt != "html":
+        return match(document)
     try:
         extraction = match(document)
     except NotAnnualReport:
-        _raise_if_pre_2019(document, source)
-        raise
-    if all(c.status == "missing" for c in extraction.cells):
-        _raise_if_pre_2019(document, source)
-    return extraction
+        extraction = None
+    if extraction is None or all(c.status == "missing" for c in extraction.cells):
+        # A page whose CMS flattened the report's tables into paragraphs (its only <table> may be
+        # the site's navigation): the page's text, read as text or as run-together web text.
+        flattened = _flattened_html(document, source)
+        if flattened is not None:
+            return flattened
+    return extraction if extraction is not None else match(document)
 
 
 def _read(fmt: str, data: bytes, source: str):
@@ -171,8 +171,10 @@ def _raise_if_pre_2019(document, source: str) -> None:
     """A report on a year before 2019 has none of the national tables: say so, with its year."""
     from gknb.extractors import meta
 
+    if not meta.has_report_title(document):
+        return
     year = meta.reporting_year(document)
-    if year is not None and year < FIRST_TEMPLATE_YEAR and meta.has_report_title(document):
+    if year is not None and year < FIRST_TEMPLATE_YEAR:
         raise Pre2019Format(
             f"{source}: an annual report on {year}, before the national tables of the 2019 template; "
             "no cells to read", year=year)
@@ -196,6 +198,7 @@ def _flattened_html(document, source: str) -> Extraction | None:
             return None
         extraction.meta.format = "html"
         extraction.meta.warnings.insert(0, note)
+        _fill_meta(extraction, document)
         return extraction
     as_text = text_front.read(data, source)
     if not as_text.table_rows:
@@ -210,6 +213,22 @@ def _flattened_html(document, source: str) -> Extraction | None:
     if all(c.status == "missing" for c in extraction.cells):
         return None
     return extraction
+
+
+def _fill_meta(extraction: Extraction, document) -> None:
+    """What the web-text solver could not read of the report itself (the page's <title>, its
+    declared date), from the page as HTML."""
+    from gknb.extractors import meta as meta_mod
+
+    fields = ("agency", "year", "published", "province", "city", "district", "adcode")
+    if all(getattr(extraction.meta, f) is not None for f in fields):
+        return
+    page_meta = meta_mod.extract_meta(document, extraction.meta.template)
+    for f in fields:
+        if getattr(extraction.meta, f) is None and getattr(page_meta, f) is not None:
+            setattr(extraction.meta, f, getattr(page_meta, f))
+    extraction.meta.warnings = [w for w in extraction.meta.warnings
+                                if not (w.startswith("agency:") and extraction.meta.agency)]
 
 
 def _from_parser(exc: BaseException) -> bool:
