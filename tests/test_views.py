@@ -218,3 +218,44 @@ def test_the_cookbook_queries_run_and_print_the_columns_shown(con, doc):
         if header:  # the printed table's header is the query's columns
             shown = [h.strip() for h in header.strip("|").split("|")]
             assert [d[0] for d in cur.description] == shown, query
+
+
+def test_coverage_on_the_crawl_fixture_tells_not_published_from_not_collected(tmp_path):
+    """The README's "which agencies failed to publish" question, on the fixture site crawled now
+    (December 2026): its one column lists 洪泽区 2023 and 淮安市 2024 - so their later years, due
+    by 31 January, are not published - while an agency loaded from a file never crawled has
+    nothing but not_collected."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "site"))
+    from fixture_site import FixtureSite
+
+    from gknb.crawl import crawl
+    from gknb.crawl.load import ingest_crawl
+
+    db = tmp_path / "w.duckdb"
+    site = FixtureSite().start()
+    try:
+        fast = dict(requests_per_second=200, timeout_seconds=1.0, backoff_seconds=0.05)
+        ingest_crawl(crawl([site.start_url], db, tmp_path / "raw", **fast), db, workers=1)
+    finally:
+        site.stop()
+    with building(db) as w:  # a report read from a local file, not from any crawled column
+        load_document(w, extracted_from_truth("hongze_2023", edit=_as_agency("兴庆区民政局", "宁夏回族自治区", "银川市", "兴庆区")))
+    con = duckdb.connect(str(db), read_only=True)
+    status = {(a, y): s for a, y, s in con.execute("SELECT agency, year, status FROM coverage_agency_year").fetchall()}
+    column = con.execute("SELECT DISTINCT column_url FROM coverage_agency_year WHERE agency = '洪泽区人民政府'").fetchall()
+    con.close()
+    assert status[("洪泽区人民政府", 2023)] in ("published", "published_late")
+    assert status[("洪泽区人民政府", 2024)] == "not_published"
+    assert status[("淮安市人民政府", 2024)] in ("published", "published_late")
+    assert status[("兴庆区民政局", 2024)] == "not_collected"
+    assert column[0][0].endswith("/gknb/index.html")
+
+
+def _as_agency(agency, province, city, district):
+    def edit(extraction):
+        m = extraction.meta
+        m.agency, m.province, m.city, m.district = agency, province, city, district
+    return edit
