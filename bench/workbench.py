@@ -175,14 +175,16 @@ def main(argv: list[str] | None = None) -> None:
     snap = Warehouse(db).snapshot()
     out["open_s"] = time.perf_counter() - t0
     cur = snap.cursor()
-    pick = lambda sql: cur.execute(sql).fetchone()  # noqa: E731
+    pick = lambda sql, *params: cur.execute(sql, list(params)).fetchone()  # noqa: E731
     counts = pick("SELECT (SELECT count(*) FROM memory.main.wb_reports), (SELECT count(*) FROM memory.main.wb_findings)")
     out["current_reports"], out["current_findings"] = counts
+    # The busiest district with findings, one of its agencies with errors, and that agency's report.
     province, city, district = pick("SELECT province, city, district FROM memory.main.wb_findings "
-                                    "GROUP BY ALL ORDER BY count(*) DESC LIMIT 1")
-    agency_key, agency = pick(f"SELECT agency_key, agency FROM memory.main.wb_reports WHERE district = '{district}' "
-                              "ORDER BY errors DESC LIMIT 1")
-    report_id = pick(f"SELECT report_id FROM memory.main.wb_reports WHERE agency_key = '{agency_key}' LIMIT 1")[0]
+                                    "WHERE district IS NOT NULL GROUP BY ALL ORDER BY count(*) DESC LIMIT 1")
+    agency_key, agency = pick("SELECT agency_key, agency FROM memory.main.wb_reports WHERE district = ? "
+                              "ORDER BY errors DESC, agency_key LIMIT 1", district)
+    report_id = pick("SELECT report_id FROM memory.main.wb_reports WHERE agency_key = ? ORDER BY year DESC LIMIT 1",
+                     agency_key)[0]
     cur.close()
     snap.con.close()
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 from gknb.quality.errors import QualityError, WarehouseIncomplete, WarehouseNotFound
@@ -81,8 +82,15 @@ class Evidence:
         self.out, self.raw_dir, self.copy = out, raw_dir, copy
         self.texts: set[str] = set()
         self.copies: set[str] = set()
+        self._local: dict[tuple, Path | None] = {}
 
     def local(self, doc: dict) -> Path | None:
+        key = (doc.get("sha256"), doc.get("source_path"))
+        if key not in self._local:
+            self._local[key] = self._find(doc)
+        return self._local[key]
+
+    def _find(self, doc: dict) -> Path | None:
         sha = doc.get("sha256")
         if self.raw_dir is not None and sha:
             sub = self.raw_dir / sha[:2]
@@ -204,22 +212,36 @@ def _by_check(cur, where: str, params: list) -> dict:
             "height": 16 + len(bars) * (bar_h + 6), "colours": SEVERITY_COLOURS}
 
 
+def _prepare(cur, has: set[str]) -> None:
+    """Once per build: the agencies with gaps (from `coverage_agency_year`, so the pages and
+    analysts' SQL give one list) and the documents of the reports with findings, in memory, so
+    each province and page reads a small table instead of the warehouse's views."""
+    if "coverage_agency_year" in has:
+        cur.execute("""
+            CREATE OR REPLACE TABLE memory.main.wb_gaps AS
+            SELECT agency_key, any_value(province) AS province, any_value(agency) AS agency,
+                   any_value(city) AS city, any_value(district) AS district,
+                   list(year ORDER BY year) FILTER (WHERE NOT has_report) AS missing,
+                   list(year ORDER BY year) FILTER (WHERE has_report) AS have
+            FROM coverage_agency_year
+            GROUP BY agency_key HAVING count(*) FILTER (WHERE NOT has_report) > 0""")
+    cur.execute("""
+        CREATE OR REPLACE TABLE memory.main.wb_docs AS
+        SELECT d.document_id, d.source_path, d.url, d.sha256
+        FROM documents d
+        WHERE d.document_id IN (SELECT document_id FROM memory.main.wb_reports WHERE errors + warnings > 0)""")
+
+
 def _gaps(cur, province: str | None, has: set[str]) -> tuple[list[dict], int]:
-    """Agencies with no report for a year, as the warehouse's `coverage_agency_year` view defines
-    them, so the page and analysts' SQL give one list."""
+    """Agencies of a province with no report for a year."""
     from gknb.workbench.query import rows
 
     if "coverage_agency_year" not in has:
         return [], 0
     cond = "province IS NULL" if province is None else "province = ?"
-    got = rows(cur, f"""SELECT agency_key, any_value(agency) AS agency, any_value(city) AS city,
-                               any_value(district) AS district,
-                               list(year ORDER BY year) FILTER (WHERE NOT has_report) AS missing,
-                               list(year ORDER BY year) FILTER (WHERE has_report) AS have
-                        FROM coverage_agency_year WHERE {cond}
-                        GROUP BY agency_key HAVING count(*) FILTER (WHERE NOT has_report) > 0
+    got = rows(cur, f"""SELECT * FROM memory.main.wb_gaps WHERE {cond}
                         ORDER BY city NULLS LAST, district NULLS FIRST, agency""",
-                    [] if province is None else [province])
+               [] if province is None else [province])
     return got[:MAX_GAPS], max(0, len(got) - MAX_GAPS)
 
 
@@ -229,13 +251,18 @@ def _docs_link(run: dict | None, out: Path) -> str | None:
     return _rel(Path(run["data_docs"]), out.resolve())
 
 
-def render(name: str, context: dict) -> str:
+@lru_cache(maxsize=1)
+def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = lambda r: "–" if r is None else f"{r * 100:.0f}%"
-    return env.get_template(name).render(**context)
+    return env
+
+
+def render(name: str, context: dict) -> str:
+    return _env().get_template(name).render(**context)
 
 
 def _write(path: Path, html: str) -> None:
@@ -287,6 +314,7 @@ def _build(cur, snap, out: Path, raw: Path, copy_evidence: bool) -> set[str]:
     from gknb.workbench.query import rows, totals as totals_of, Filters
 
     run = snap.run
+    _prepare(cur, snap.has)
     nation = totals_of(cur, Filters())
     provinces, years = _grouped(cur, ["province"], "TRUE", [])
     for p in provinces:
@@ -312,10 +340,18 @@ def _build(cur, snap, out: Path, raw: Path, copy_evidence: bool) -> set[str]:
         districts, _ = _grouped(cur, ["city", "district"], cond, params)
         for d in districts:
             d["name"], d["first"], d["href"] = d["district"] or "(city level)", d["city"] or "(province level)", None
-        failing = rows(cur, f"""SELECT report_id FROM memory.main.wb_reports WHERE {cond} AND errors + warnings > 0
-                                ORDER BY errors DESC, warnings DESC, city NULLS LAST, district NULLS LAST, agency, year""",
-                       params)
-        ids = [r["report_id"] for r in failing]
+        # The province's reports with findings and their findings: two queries, then paged here.
+        failing = rows(cur, f"""
+            SELECT w.*, d.source_path, d.url, d.sha256 AS doc_sha256
+            FROM memory.main.wb_reports w LEFT JOIN memory.main.wb_docs d ON d.document_id = w.document_id
+            WHERE {cond.replace('province', 'w.province')} AND w.errors + w.warnings > 0
+            ORDER BY w.errors DESC, w.warnings DESC, w.city NULLS LAST, w.district NULLS LAST, w.agency, w.year,
+                     w.report_id""", params)
+        found: dict[str, list[dict]] = {}
+        for f in rows(cur, f"""SELECT * FROM memory.main.wb_findings WHERE {cond}
+                               ORDER BY severity_rank, check_id, row_key, col_key, seq""", params):
+            found.setdefault(f["report_id"], []).append(f)
+        ids = failing
         pages = max(1, -(-len(ids) // REPORTS_PER_PAGE))
         gaps, gaps_more = _gaps(cur, p["province"], snap.has)
         base = {"run": run, "years": years, "province": p, "root": "../../", "pages": pages,
@@ -329,7 +365,7 @@ def _build(cur, snap, out: Path, raw: Path, copy_evidence: bool) -> set[str]:
             _write(folder / f"findings-{n}.html", render("dashboard_findings.html.j2", {
                 **base, "page": n,
                 "first": (n - 1) * REPORTS_PER_PAGE + 1, "total": len(ids),
-                "groups": _report_groups(cur, chunk, folder, evidence)}))
+                "groups": _report_groups(chunk, found, folder, evidence)}))
         for stale in folder.glob("findings-*.html"):
             try:
                 if int(stale.stem.split("-")[1]) > pages:
@@ -341,31 +377,18 @@ def _build(cur, snap, out: Path, raw: Path, copy_evidence: bool) -> set[str]:
     return written
 
 
-def _report_groups(cur, ids: list[str], folder: Path, evidence: Evidence) -> list[dict]:
-    from gknb.workbench.query import rows
-
-    if not ids:
-        return []
-    marks = ", ".join("?" * len(ids))
-    reps = {r["report_id"]: r for r in rows(cur, f"""
-        SELECT w.*, d.source_path, d.url, d.sha256 AS doc_sha256
-        FROM memory.main.wb_reports w LEFT JOIN documents d ON d.document_id = w.document_id
-        WHERE w.report_id IN ({marks})""", ids)}
-    findings = rows(cur, f"""SELECT * FROM memory.main.wb_findings WHERE report_id IN ({marks})
-                             ORDER BY severity_rank, check_id, row_key, col_key, seq""", ids)
-    groups: dict[str, dict] = {}
-    for rid in ids:
-        rep = reps[rid]
+def _report_groups(reports: list[dict], found: dict[str, list[dict]], folder: Path, evidence: Evidence) -> list[dict]:
+    groups = []
+    for rep in reports:
         doc = {"sha256": rep["doc_sha256"], "source_path": rep["source_path"], "url": rep["url"]}
         rep["place"] = " ".join(x for x in (rep["province"], rep["city"], rep["district"]) if x) or UNKNOWN
         rep["document"] = rep["url"] or (Path(rep["source_path"]).name if rep["source_path"] else None)
         rep["link"] = evidence.link(doc, None, rep["format"], folder)
-        groups[rid] = {"report": rep, "findings": [], "doc": doc}
-    for f in findings:
-        g = groups[f["report_id"]]
-        f["where"] = _where(g["report"]["format"], f["page"])
-        f["link"] = evidence.link(g["doc"], f["page"], g["report"]["format"], folder) if f["page"] else None
-        f["cell"] = " / ".join(x for x in (f.get("row_label") or f.get("row_key"),
-                                           f.get("col_label") or f.get("col_key")) if x)
-        g["findings"].append(f)
-    return list(groups.values())
+        findings = found.get(rep["report_id"], [])
+        for f in findings:
+            f["where"] = _where(rep["format"], f["page"])
+            f["link"] = evidence.link(doc, f["page"], rep["format"], folder) if f["page"] else None
+            f["cell"] = " / ".join(x for x in (f.get("row_label") or f.get("row_key"),
+                                               f.get("col_label") or f.get("col_key")) if x)
+        groups.append({"report": rep, "findings": findings})
+    return groups
