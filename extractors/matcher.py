@@ -584,8 +584,8 @@ def _similar(section: int, ob: Obs, template: str) -> set[str]:
     item = next(c.item for c in catalog.template_cells(template, variants=True)
                 if c.section == section and c.row_key == key)
     n_cols = len(load_structure().columns(template, section, item))
-    if ob.values and len(ob.values) != n_cols:
-        return set()
+    if len(ob.values) != n_cols and not (not ob.values and ob.has_cells_after_label):
+        return set()  # the row's printed shape does not fit: a label alone never names a row
     ob.similar = (label, ratio)
     return {key}
 
