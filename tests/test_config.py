@@ -93,6 +93,7 @@ BREAKS = {
     "tables/*.yaml": ("a misspelt column key", _yaml_edit(lambda raw: raw["columns"][0].update(nulable=False))),
     "views/_columns.yaml": ("a shared column without a description", _yaml_edit(lambda raw: raw.update({_first(raw): ""}))),
     "views/*.yaml": ("a misspelt key", _yaml_edit(lambda raw: raw.update(materialized=True))),
+    "division_changes.yaml": ("a misspelt key", _yaml_edit(lambda raw: raw["changes"][0].update(valid_form=2019))),
 }
 
 
