@@ -268,13 +268,6 @@ def main(argv: list[str] | None = None) -> None:
         save()
         if not args.keep:
             shutil.rmtree(folder)
-    if args.flow_files:
-        folder = work / f"flow_{args.flow_files}"
-        generate(folder, args.flow_files, forms)
-        res["flow_vs_ingest"] = {"files": args.flow_files, **flow_vs_ingest(folder, work, args.workers)}
-        save()
-        if not args.keep:
-            shutil.rmtree(folder)
     for n in (int(s) for s in args.sizes.split(",") if s):
         folder, db = work / f"reports_{n}", work / f"warehouse_{n}.duckdb"
         t = time.perf_counter()
@@ -294,6 +287,13 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(folder)
             for p in work.glob(f"warehouse_{n}.duckdb*"):
                 p.unlink()
+    if args.flow_files:
+        folder = work / f"flow_{args.flow_files}"
+        generate(folder, args.flow_files, forms)
+        res["flow_vs_ingest"] = {"files": args.flow_files, **flow_vs_ingest(folder, work, args.workers)}
+        save()
+        if not args.keep:
+            shutil.rmtree(folder)
     print(json.dumps(res, indent=2, ensure_ascii=False))
 
 

@@ -85,11 +85,13 @@ class Job:
 
 
 def default_workers() -> int:
-    """Extraction worker processes by default: GKNB_EXTRACT_WORKERS, else 1.
+    """Extraction worker processes by default: GKNB_EXTRACT_WORKERS, else one per core available
+    but one - that core is the loader's (the parent process, which also refreshes the rollups).
 
-    Measured on the 2-core machines gknb runs on (bench/results/national.md): one worker process
-    plus the loading parent already use both cores; a second worker made the run no faster (the
-    loader and the workers then contend) and costs another ~150 MB. More cores: pass --workers.
+    On the 2-core machines gknb runs on that is 1, measured (bench/results/national.md): 1,000
+    generated reports cost the same CPU with 1 or 2 workers (21.5 vs 20.1-21.5 s) and no less wall
+    time with 2 (85-132 s vs 91-118 s, load average 11: the cores are shared), while a second
+    worker is another process to feed and hold in memory.
     """
     value = os.environ.get(WORKERS_ENV)
     if value:
@@ -97,7 +99,8 @@ def default_workers() -> int:
             return max(1, int(value))
         except ValueError:
             raise IngestError(f"{WORKERS_ENV}={value!r}: not a number of workers") from None
-    return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 def extract_timeout() -> float | None:
@@ -141,11 +144,11 @@ def iter_inputs(inputs: Iterable[str | Path | SourceDoc]) -> Iterator[tuple[Path
         else:
             candidates = iter((p,))
         for c in candidates:
-            c = c.resolve()
+            c = os.path.realpath(c)  # a str: 150,000 of them stay a few tens of MB
             key = source.url if source is not None and source.url else c
             if key not in seen:
                 seen.add(key)
-                yield c, source
+                yield Path(c), source
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -239,6 +242,9 @@ class Extractor(Protocol):
     def map(self, jobs: Iterable[Job]) -> Iterator[tuple[ExtractedDocument, Job]]: ...
 
 
+_READY = "ready"  # a worker's first message: started and imported, documents' clocks may run
+
+
 class _ConfigFailure(Exception):
     """A worker hit a configuration error (gknb.errors.ConfigError): re-raised in the parent."""
 
@@ -264,6 +270,14 @@ def _worker_main(conn, extract: Callable, die_with_parent: bool) -> None:
         _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:  # the extractors' imports (seconds on a busy machine) must not count against a document's time
+        import gknb.extractors  # noqa: F401
+    except Exception:  # noqa: BLE001 - the first document will report it
+        pass
+    try:
+        conn.send(_READY)
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             message = conn.recv()
@@ -297,6 +311,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.conn = parent
+        self.ready = False
         self.slot: _Slot | None = None
         self.deadline: float | None = None
 
@@ -400,7 +415,11 @@ class ProcessExtractor:
                 queued.appendleft(slot)
                 continue
             worker.slot = slot
-            worker.deadline = time.monotonic() + self.timeout if self.timeout else None
+            self._start_clock(worker)
+
+    def _start_clock(self, worker: _Worker) -> None:
+        """A document's time runs from when a ready worker has it."""
+        worker.deadline = time.monotonic() + self.timeout if self.timeout and worker.ready else None
 
     def _wait(self) -> None:
         busy = [w for w in self._pool if w.slot is not None]
@@ -423,7 +442,12 @@ class ProcessExtractor:
         slot = w.slot
         try:
             if w.conn.poll():
-                _, result = w.conn.recv()
+                message = w.conn.recv()
+                if message == _READY:
+                    w.ready = True
+                    self._start_clock(w)
+                    return
+                _, result = message
                 if isinstance(result, _ConfigFailure):
                     from gknb.errors import ConfigError
 
@@ -487,6 +511,7 @@ def _jobs(con, files: Iterable[tuple[Path, SourceInfo | None]], run: IngestRun, 
             return
         jobs: list[tuple[Job, str]] = []
         for path, source in chunk:
+            path = Path(path)
             special = _special_kind(path)
             if special:
                 sha = hashlib.sha256(f"special:{path}".encode()).hexdigest()
@@ -544,7 +569,8 @@ def ingest(inputs: Iterable[str | Path | SourceDoc], db: str | Path, *, workers:
     from gknb.warehouse.publish import building
     from gknb.warehouse.rollups import refresh_rollups
 
-    files = list(iter_inputs(inputs))  # paths only (~200 bytes a file); raises for a missing input
+    # Paths only, as str (~200 bytes a file); raises for a missing input before anything starts.
+    files = [(str(path), source) for path, source in iter_inputs(inputs)]
     fetches = list(fetches)
     workers = workers or default_workers()
     if timeout is True:
