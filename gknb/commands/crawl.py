@@ -55,7 +55,10 @@ def crawl(
         overrides["discovery_depth"] = depth
     targets = resolve_sites(list(urls or []), sites, **overrides)
     result = run_crawl(targets, target, raw, progress=not no_progress)
-    run = ingest_crawl(result, target, workers=workers)
+    from gknb.pipeline import stop_on_signals
+
+    with stop_on_signals():  # SIGTERM: the extraction workers stop, nothing half-published
+        run = ingest_crawl(result, target, workers=workers)
     if result.journal is not None:
         result.journal.done()  # the fetches are in the warehouse now
     typer.echo(summary_line(counters(result, run)))
@@ -107,10 +110,15 @@ def nightly(
     prepare_prefect_environment()
     from gknb.flows.nightly import NightlyError, nightly as nightly_flow
     from gknb.paths import data_dir, default_warehouse
+    from gknb.pipeline import stop_on_signals
 
-    state = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
-                         db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
-                         out=str(out or data_dir()), workers=workers, dask_address=dask, notify_url=notify, return_state=True)
+    # SIGTERM unwinds like Ctrl-C: extraction workers killed, the build discarded, and at exit the
+    # temporary Prefect server stopped and its PREFECT_HOME removed (issue 15.8).
+    with stop_on_signals():
+        state = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
+                             db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
+                             out=str(out or data_dir()), workers=workers, dask_address=dask, notify_url=notify,
+                             return_state=True)
     outcome = state.result(raise_on_failure=False)
     if isinstance(outcome, NightlyError):
         typer.echo(f"gknb nightly: {outcome}", err=True)
