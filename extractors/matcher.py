@@ -133,9 +133,16 @@ def match(document: Document) -> Extraction:
 
 
 def detect_template(document: Document, year: int | None) -> tuple[str, str | None]:
-    """2019 or 2021 from the headers and rows printed; the year only breaks a tie."""
+    """2019 or 2021 from the headers and rows printed; the year only breaks a tie.
+
+    The request table decides first: a row that only one format's request table has (the 2021
+    sub-rows of （六）其他处理) makes the report that format, however its section 2 is printed (a
+    2021 report printing 2019-style section-2 tables is a 2021 report; those tables are read as
+    printed, see `_printed_template`). Otherwise the format-specific headers and rows are counted."""
     markers = load_aliases().template_markers
     score = {t: 0 for t in markers}
+    decisive = _request_rows_of_one_template()
+    own = {t: 0 for t in decisive}
     for block in document.blocks:
         texts = [block.text] if isinstance(block, Paragraph) else block.texts
         for text in texts:
@@ -144,12 +151,27 @@ def detect_template(document: Document, year: int | None) -> tuple[str, str | No
                 continue
             for t, words in markers.items():
                 score[t] += sum(1 for w in words if w in s)
+            for t, rows in decisive.items():
+                if rows and row_candidates(3, [s]) & rows:
+                    own[t] += 1
+    only = [t for t, n in own.items() if n]
+    if len(only) == 1:
+        return only[0], None
     if score.get("2021", 0) > score.get("2019", 0):
         return "2021", None
     if score.get("2019", 0) > score.get("2021", 0):
         return "2019", None
     fallback = "2021" if (year or 0) >= 2021 else "2019"
     return fallback, f"template {fallback} chosen from the year: no format-specific header or row printed"
+
+
+def _request_rows_of_one_template() -> dict[str, set[str]]:
+    """template -> the section-3 rows only its catalog has, variants included (2021: the three
+    其他处理 sub-rows; 2019: none, its 其他处理 row is the 2021 variant)."""
+    catalog = load_catalog()
+    templates = sorted({c.template for c in catalog.cells})
+    rows = {t: set(load_structure().rows(t, 3, variants=True)) for t in templates}
+    return {t: rows[t] - set().union(*(rows[o] for o in templates if o != t)) for t in templates}
 
 
 # ---------------------------------------------------------------- observing rows

@@ -179,3 +179,18 @@ def test_a_broken_folding_entry_is_refused(part, spec, says):
     loader = {"fold": labels._fold, "similarity": labels._similarity, "run_together": labels._run_together}[part]
     with pytest.raises(ValueError, match=says):
         loader(spec)
+
+
+def test_a_2021_report_with_its_whole_section_2_in_the_2019_form_stays_a_2021_report():
+    """Its request table prints the 2021 其他处理 sub-rows: the report is 2021, though section 2
+    carries more 2019 headers than the rest carries 2021 ones; section 2 is read as printed."""
+    ex = extract_file(PATTERNS / "mixed_template_section2.txt")
+    assert ex.meta.template == "2021"
+    assert [ex.cell(2, r, "decisions").value for r in ("admin_licensing", "admin_penalty", "admin_coercion")] \
+        == [633, 2963, 142]
+    # 本年新制作/新公开/对外公开总数量 and 上一年项目数量/本年增/减 are no 2021 columns: nothing is put there
+    assert all(c.status == "missing" for c in ex.cells
+               if c.section == 2 and c.row_key in ("regulations", "normative_docs", "admin_fees"))
+    assert {164, 171, 34, 23, -8} .isdisjoint(c.value for c in ex.cells)
+    assert row(ex, 3, "other_no_correction")[0][0] == "value"
+    assert all(c.status == "value" for c in ex.cells if c.section in (3, 4))
