@@ -308,8 +308,9 @@ def test_gknb_crawl_from_the_front_page_loads_every_report_and_the_next_run_fetc
     assert set(docs) == ALL_REPORTS
     assert docs["/bm/czj/gknb/t20250116_1.html"][2] == "/bm/czj/gknb/index.html"
     assert _path(fetch_columns[f"{site.base}/bm/czj/gknb/t20250116_1.html"]) == "/bm/czj/gknb/index.html"
-    generated = ALL_REPORTS - PRE_2019 - {FLATTENED}
-    assert {p for p, (status, _, _) in docs.items() if status == "loaded"} >= generated
+    # Loaded, the flattened page too (web text); the reports before 2019 recorded as such.
+    assert {p for p, (status, _, _) in docs.items() if status == "loaded"} == ALL_REPORTS - PRE_2019
+    assert {docs[p][:2] for p in PRE_2019} == {("rejected", "pre_2019_format")}
     # The counters agree: the printed line is the ingest_runs row.
     (documents, loaded, rejected, unchanged, duplicates, urls, requests, failures, size) = runs[0]
     assert documents == len(ALL_REPORTS) and loaded + rejected + unchanged + duplicates == documents
@@ -332,18 +333,22 @@ def test_gknb_crawl_from_the_front_page_loads_every_report_and_the_next_run_fetc
     assert f"{len(ALL_REPORTS)} documents, 0 loaded, 0 rejected, {len(ALL_REPORTS)} unchanged" in second.output
 
 
-@pytest.mark.xfail(reason="extractor side of issue 12.4/12.5 (owner S2): pre_2019_format and the web-text fallback", strict=False)
 def test_pre_2019_and_flattened_reports_are_recorded_for_what_they_are(site, tmp_path):
+    """The extractor's side is issue 12.4/12.5 (owner S2): pre_2019_format with the year, and the
+    web-text solver on a page whose tables were flattened into paragraphs."""
     from gknb.crawl.load import ingest_crawl
 
     db = tmp_path / "w.duckdb"
     (target,) = sites_for_urls([f"{site.base}/trs/gknb/index.htm"], **FAST)
     ingest_crawl(crawl([target], db, tmp_path / "raw"), db, workers=1)
     con = duckdb.connect(str(db), read_only=True)
-    rows = {_path(u): (s, k) for u, s, k in con.execute("SELECT url, status, reason_kind FROM documents").fetchall()}
+    rows = {_path(u): (s, k, r) for u, s, k, r in con.execute("SELECT url, status, reason_kind, reason FROM documents").fetchall()}
+    years = dict(con.execute("SELECT d.url, r.year FROM documents d JOIN reports r USING (report_id)").fetchall())
     con.close()
-    assert all(rows[p] == ("rejected", "pre_2019_format") for p in PRE_2019)
-    assert rows[FLATTENED][0] == "loaded"
+    assert {p: rows[p][:2] for p in PRE_2019} == {p: ("rejected", "pre_2019_format") for p in PRE_2019}
+    assert "2017" in rows["/trs/gknb/202603/t20260310_105500.htm"][2] and "2018" in rows["/trs/gknb/201901/t20190115_90001.htm"][2]
+    assert rows[FLATTENED][:2] == ("loaded", None)
+    assert years[f"{site.base}{FLATTENED}"] == 2022
 
 
 # ---------------------------------------------------------------- limits (issue 15.4, 15.11)
