@@ -134,6 +134,44 @@ def test_unreachable_robots_txt_means_nothing_is_fetched(site, tmp_path):
     # The operator is told the host failed, not that its robots.txt forbids the column.
     assert all("robots.txt unreachable (HTTP 500)" in f.error for f in result.fetches)
     assert site.paths() == ["/robots.txt"]
+    # A failed site: the nightly run (and gknb crawl) ends in failure after loading the rest.
+    assert result.site_failures == {"127.0.0.1": "robots.txt unreachable (HTTP 500); nothing on the host is fetched (RFC 9309)"}
+
+
+def test_gknb_crawl_exits_1_naming_a_site_that_cannot_be_reached(tmp_path):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from gknb.cli import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    done = CliRunner().invoke(app, ["crawl", f"http://127.0.0.1:{dead}/gknb/", "--db", str(tmp_path / "w.duckdb"),
+                                    "--raw", str(tmp_path / "raw"), "--no-progress", "--rate", "100"])
+    assert done.exit_code == 1, done.output
+    assert "site failed: 127.0.0.1: robots.txt unreachable (no answer)" in done.output
+
+
+def test_a_site_with_too_many_failed_fetches_is_a_failed_site():
+    from datetime import datetime
+
+    from gknb.crawl.crawler import site_failure
+    from gknb.crawl.types import Fetch
+
+    (target,) = sites_for_urls(["http://127.0.0.1/gknb/"], max_failure_share=0.5)
+    now = datetime(2026, 1, 1)
+
+    def fetch(n, kind=None):
+        return Fetch(url=f"http://127.0.0.1/gknb/{n}.html", kind="report_page", site=target.name, fetched_at=now,
+                     error_kind=kind, error=f"http://127.0.0.1/gknb/{n}.html: HTTP 503" if kind else None, http_status=200)
+
+    ok = [fetch(n) for n in range(3)]
+    assert site_failure(target, ok + [fetch(9, "fetch_failed")] * 3) is None  # 3 of 6: not more than half
+    assert "4 of 7 fetches failed" in site_failure(target, ok + [fetch(9, "fetch_failed")] * 4)
+    # Refusals are our own decisions: never a failure of the site.
+    assert site_failure(target, ok + [fetch(9, "outside_allow_list")] * 10) is None
 
 
 def test_trs_pager_and_report_links_on_an_unseen_list_page():
