@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from gknb.extractors import UnreadableDocument, UnsupportedFormat, extract_file
 from gknb.extractors import docx as docx_front
 from gknb.extractors.document import Paragraph, TableRow
-from gknb.testing.synth import draw_report, write_docx
+from gknb.testing.synth import TEMPLATE_DOCX, draw_report, write_docx
 
-TEMPLATE = REPO / "data" / "templates" / "blank_2021_template.docx"
+TEMPLATE = TEMPLATE_DOCX  # the official blank 2021 template, shipped as package data
 
 
 def test_blank_template_keeps_body_order_and_merged_cells():

@@ -347,3 +347,28 @@ def test_a_bug_in_gknb_is_not_hidden_as_a_bad_document(monkeypatch):
     monkeypatch.setattr(pdf, "read", buggy)
     with pytest.raises(KeyError):
         extract_bytes(b"%PDF-1.4 junk", "x.pdf")
+
+
+def test_word_superscript_is_a_footnote_mark_and_hidden_runs_are_not_read():
+    import io
+
+    import docx
+
+    from gknb.extractors import docx as docx_front
+    from gknb.extractors.values import parse_value
+
+    word = docx.Document()
+    table = word.add_table(rows=1, cols=3)
+    label, marked, hidden = table.rows[0].cells
+    label.text = "规章"
+    para = marked.paragraphs[0]
+    para.add_run("74")
+    para.add_run("3").font.superscript = True
+    para = hidden.paragraphs[0]
+    para.add_run("3")
+    para.add_run("00").font.hidden = True
+    buf = io.BytesIO()
+    word.save(buf)
+    row = docx_front.read(buf.getvalue(), "t.docx").table_rows[0]
+    assert row.texts == ["规章", "74³", "3"]  # was 743 and 300
+    assert parse_value(row.texts[1], "count") == ("value", 74)
