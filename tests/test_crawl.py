@@ -445,3 +445,14 @@ def test_a_killed_crawl_keeps_what_it_fetched_through_the_journal(site, tmp_path
     assert _doc_paths(second) == _doc_paths(first) == REPORTS
     second.journal.done()  # loaded: both journals go
     assert list((raw / "journal").glob("*.jsonl")) == []
+
+
+def test_a_corrupt_warehouse_stops_the_crawl_with_a_terminal_error(site, tmp_path):
+    """Permanent: the nightly's crawl task does not retry it (flows.crawl.transient_only)."""
+    from gknb.errors import TerminalError
+
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(b"not a duckdb file" * 100)
+    with pytest.raises(TerminalError, match="w.duckdb"):
+        crawl([site.start_url], db, tmp_path / "raw", **FAST)
+    assert site.requests == []  # nothing fetched for a run that cannot record it
