@@ -312,8 +312,9 @@ def resolve_place(name: str | None, year: int | None = None) -> Place:
         word = _COUNTY_WORD.match(text[end:])
         if word and not word.group(0).endswith(not_division_words()) and word.group(0) not in not_places():
             token = word.group(0)
-            # a 市 right after a city is a county-level city; a 市 at the start, a city
-            level = "city" if token.endswith("市") and (last is None and not cands) else "district"
+            # a 市 after a province (or at the start) is a city, after a city a county-level city
+            above = last.level if last is not None else None
+            level = "city" if token.endswith("市") and above in (None, "province") and not cands else "district"
             if implied is None or LEVELS.index(level) > LEVELS.index(implied):
                 implied, unresolved = level, token
     if last is None:

@@ -129,3 +129,10 @@ def test_a_broken_division_file_is_one_line_naming_it(tmp_path, monkeypatch):
         assert str(err.value).startswith(str(path)) and "临平区" in str(err.value) and "\n" not in str(err.value)
     finally:
         places.load_divisions.cache_clear()
+
+
+def test_the_implied_level_follows_what_the_unknown_word_is_under():
+    city = resolve_place("浙江省测试市人民政府", 2022)  # a 市 under a province: a city
+    assert (city.level_implied, city.resolved_level, city.province, city.city) == ("city", "province", "浙江省", None)
+    county = resolve_place("杭州市测试市人民政府", 2022)  # a 市 under a city: a county-level city
+    assert (county.level_implied, county.resolved_level) == ("district", "city")
