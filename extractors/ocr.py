@@ -69,7 +69,9 @@ def engine():
 
                 threads = int(os.environ.get("GKNB_OCR_THREADS", "0") or 0)
                 params = {
-                    "Global.log_level": "warning",
+                    # "The text detection result is empty" (a blank page) is a WARNING on stderr;
+                    # `gknb extract`'s stderr is for its one-line errors.
+                    "Global.log_level": "error",
                     # Keep every box: a weak digit must be seen (and marked unreadable), not dropped.
                     "Global.text_score": 0.0,
                     # Scans are upright; the 180° classifier only costs time.
@@ -225,8 +227,9 @@ class _PageReader:
         self.source = source
         self.notes = notes
         self.blocks: list[Block] = []
-        self.next_table = 1
-        self.last_grid = None
+        from gknb.extractors.pdf_grid import PageState
+
+        self.state = PageState()  # table numbers and the table a next page may continue
 
     def read_page(self, image, number: int, dpi: float) -> None:
         import numpy as np
@@ -251,7 +254,9 @@ class _PageReader:
     # ---- layout: ruled grids, else borderless, else paragraphs
 
     def _layout(self, boxes: list[Box], ink: "_Ink", number: int) -> list[Block]:
-        from gknb.extractors.pdf_grid import continue_grid, full_width_text, is_narrative
+        """Grids from the ruling lines (else one borderless grid), then the page laid out by
+        `gknb.extractors.pdf_grid.lay_out_page`, the step text PDFs use too."""
+        from gknb.extractors.pdf_grid import is_narrative, lay_out_page
 
         grids = [g for g in ink.ruled_grids(number) if g.ncols >= 2]
         placed: set[int] = set()
@@ -260,42 +265,23 @@ class _PageReader:
         grids = [g for g in grids if any(c.text for c in g.cells)]
         outside = [b for i, b in enumerate(boxes) if i not in placed]
         table_grids = [g for g in grids if not is_narrative(g)]
+        borderless = []
         if not table_grids:
             grid = _borderless_grid(number, outside)
             if grid is not None:
-                table_grids = [grid]
+                table_grids = borderless = [grid]
                 inside = {i for i, b in enumerate(outside) if grid.contains(b.cx, b.cy)}
                 outside = [b for i, b in enumerate(outside) if i not in inside]
-        items: list[tuple[float, object]] = []
-        for grid in grids:
-            if grid in table_grids:
-                continue
-            for r in range(grid.nrows):
-                text = " ".join(c.text for c in grid.row_cells(r) if c.text and c.r0 == r)
-                if text:
-                    items.append((grid.ys[r], Paragraph(text=text, page=number)))
-        for top, text in _text_lines(outside):
-            items.append((top, Paragraph(text=text, page=number)))
-        for i, grid in enumerate(table_grids):
-            nothing_above = not any(top <= grid.top for top, _ in _text_lines(outside))
-            if not (i == 0 and nothing_above and self.last_grid is not None and continue_grid(self.last_grid, grid)):
-                grid.table = self.next_table
-                self.next_table += 1
-            for r in range(grid.nrows):
-                heading = full_width_text(grid, r)
-                if heading is not None:
-                    items.append((grid.ys[r], Paragraph(text=heading, page=number)))
-                else:
-                    row = self._table_row(grid, r, ink)
-                    if row is not None:
-                        items.append((grid.ys[r], row))
-        if table_grids:
-            last = table_grids[-1]
-            self.last_grid = last if not any(top >= last.bottom for top, _ in _text_lines(outside)) else None
-        else:
-            self.last_grid = None
-        items.sort(key=lambda item: item[0])
-        return [block for _, block in items]
+        items = lay_out_page(number, grids, table_grids, _text_line_objs(outside), self.state, borderless)
+        blocks: list[Block] = []
+        for _, item in items:
+            if isinstance(item, Paragraph):
+                blocks.append(item)
+            else:
+                row = self._table_row(*item, ink)
+                if row is not None:
+                    blocks.append(row)
+        return blocks
 
     def _table_row(self, grid, r: int, ink: "_Ink") -> TableRow | None:
         """Row band r as a TableRow, as `gknb.extractors.pdf` makes it, plus each cell's OCR score.
@@ -425,9 +411,10 @@ class _Ink:
         return out + _closing_edges(out)
 
     def ruled_grids(self, number: int) -> list:
-        from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+        from pdfplumber.table import cells_to_tables, merge_edges
 
-        from gknb.extractors.pdf_grid import grid_from_cells
+        # the edge → intersection → cell steps a text PDF's tables use (same cells, less work)
+        from gknb.extractors.pdf_grid import edges_to_intersections, grid_from_cells, intersections_to_cells
 
         edges = self.edges()
         if not edges:
@@ -545,12 +532,16 @@ def _join_lines(boxes: list[Box]) -> str:
     return normalize_label("\n".join(" ".join(b.text for b in row) for row in _lines(boxes)))
 
 
-def _text_lines(boxes: list[Box]) -> list[tuple[float, str]]:
+def _text_line_objs(boxes: list[Box]):
+    """The boxes outside the tables as `pdf_grid.Line`s (text, extent), top to bottom."""
+    from gknb.extractors.pdf_grid import Line
+
     out = []
     for row in _lines(boxes):
         text = " ".join(b.text for b in row).strip()
         if text:
-            out.append((min(b.top for b in row), text))
+            out.append(Line(text=text, x0=min(b.x0 for b in row), x1=max(b.x1 for b in row),
+                            top=min(b.top for b in row), bottom=max(b.bottom for b in row)))
     return out
 
 

@@ -32,15 +32,15 @@ from gknb.extractors.pdf_grid import (
     Grid,
     borderless_grids,
     chars_to_lines,
-    continue_grid,
     dedupe_chars,
     fill_grid,
     find_tables,
-    full_width_text,
     grid_from_cells,
     is_narrative,
     is_page_number,
     is_value,
+    lay_out_page,
+    PageState,
     snap_to_rules,
 )
 
@@ -525,12 +525,7 @@ def _quick_chars(page) -> None:
     page.process_object = process_object
 
 
-@dataclass
-class _TableState:
-    """What a page needs to know about the one before it."""
-
-    next_table: int = 1
-    last_grid: Grid | None = None  # the previous page's last table, if nothing followed it
+_TableState = PageState  # what a page needs to know about the one before it
 
 
 def _parse_page(page, state: _TableState) -> _PageBlocks | None:
@@ -570,7 +565,6 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
         outside = fill_grid(grid, outside)
     grids = [g for g in grids if any(c.text for c in g.cells)]
 
-    result = _PageBlocks(number)
     text_lines = [ln for ln in chars_to_lines(outside) if not is_page_number(ln.text)]
     table_grids = [g for g in grids if not is_narrative(g)]
     # Tables printed without ruling lines: rebuilt from where the numbers sit. Without a ruled
@@ -579,38 +573,8 @@ def _parse_page(page, state: _TableState) -> _PageBlocks | None:
     for grid in borderless:
         text_lines = [ln for ln in text_lines if not grid.contains((ln.x0 + ln.x1) / 2, (ln.top + ln.bottom) / 2)]
     table_grids = sorted(table_grids + borderless, key=lambda g: g.top)
-
-    for grid in grids:
-        if grid in table_grids:
-            continue
-        for r in range(grid.nrows):  # ruled running text: its lines are paragraphs
-            text = " ".join(c.text for c in grid.row_cells(r) if c.text and c.r0 == r)
-            mid = ((grid.xs[0] + grid.xs[-1]) / 2, (grid.ys[r] + grid.ys[r + 1]) / 2)
-            if text and not any(b.contains(*mid) for b in borderless):
-                result.items.append((grid.ys[r], Paragraph(text=text, page=number)))
-    for line in text_lines:
-        result.items.append((line.top, Paragraph(text=line.text, page=number)))
-
-    for i, grid in enumerate(table_grids):
-        nothing_above = not any(ln.bottom <= grid.top for ln in text_lines)
-        if i == 0 and nothing_above and state.last_grid is not None and continue_grid(state.last_grid, grid):
-            pass
-        else:
-            grid.table = state.next_table
-            state.next_table += 1
-        for r in range(grid.nrows):
-            heading = full_width_text(grid, r)
-            if heading is not None:
-                result.items.append((grid.ys[r], Paragraph(text=heading, page=number)))
-            else:
-                result.items.append((grid.ys[r], (grid, r)))
-    if table_grids:
-        last = table_grids[-1]
-        nothing_below = not any(ln.top >= last.bottom for ln in text_lines)
-        state.last_grid = last if nothing_below else None
-    else:
-        state.last_grid = None
-    result.items.sort(key=lambda item: item[0])
+    result = _PageBlocks(number)
+    result.items = lay_out_page(number, grids, table_grids, text_lines, state, borderless)
     return result
 
 

@@ -378,6 +378,64 @@ def full_width_text(grid: Grid, r: int) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
+# one page's layout: the step text PDFs and OCR'd pages share
+
+
+@dataclass
+class PageState:
+    """What a page's layout needs to know about the page before it."""
+
+    next_table: int = 1
+    last_grid: Grid | None = None  # the previous page's last table, if nothing followed it
+
+
+def lay_out_page(number: int, grids: list[Grid], table_grids: list[Grid], text_lines: list[Line],
+                 state: PageState, borderless: list[Grid] = ()) -> list[tuple[float, object]]:
+    """A page's blocks in reading order, before table rows are made: `(top, Paragraph)` and
+    `(top, (grid, r))` for row band r of a table.
+
+    `grids` are the page's ruled grids, filled; `table_grids` those that are tables (not ruled
+    running text) plus the borderless ones, top to bottom; `text_lines` the page's text outside
+    every table. Ruled running text becomes paragraphs (not where a borderless table lies over
+    it); a full-width row of a table (a heading inside its frame) is a paragraph; the first table
+    continues the previous page's last one when nothing is printed above it and its columns fit
+    (`continue_grid`), and keeps its table number then. The text PDF reader and the OCR reader both
+    lay out their pages here, so a table reads the same whether it was printed or scanned.
+    """
+    from gknb.extractors.document import Paragraph
+
+    items: list[tuple[float, object]] = []
+    for grid in grids:
+        if grid in table_grids:
+            continue
+        for r in range(grid.nrows):  # ruled running text: its lines are paragraphs
+            text = " ".join(c.text for c in grid.row_cells(r) if c.text and c.r0 == r)
+            mid = ((grid.xs[0] + grid.xs[-1]) / 2, (grid.ys[r] + grid.ys[r + 1]) / 2)
+            if text and not any(b.contains(*mid) for b in borderless):
+                items.append((grid.ys[r], Paragraph(text=text, page=number)))
+    for line in text_lines:
+        items.append((line.top, Paragraph(text=line.text, page=number)))
+    for i, grid in enumerate(table_grids):
+        nothing_above = not any(ln.bottom <= grid.top for ln in text_lines)
+        if not (i == 0 and nothing_above and state.last_grid is not None and continue_grid(state.last_grid, grid)):
+            grid.table = state.next_table
+            state.next_table += 1
+        for r in range(grid.nrows):
+            heading = full_width_text(grid, r)
+            if heading is not None:
+                items.append((grid.ys[r], Paragraph(text=heading, page=number)))
+            else:
+                items.append((grid.ys[r], (grid, r)))
+    if table_grids:
+        last = table_grids[-1]
+        state.last_grid = last if not any(ln.top >= last.bottom for ln in text_lines) else None
+    else:
+        state.last_grid = None
+    items.sort(key=lambda item: item[0])
+    return items
+
+
+# --------------------------------------------------------------------------------------------
 # a table continued on the next page
 
 
