@@ -154,7 +154,9 @@ def test_every_current_district_resolves_under_its_city():
     codes, wrong = _codes(2023), []
     for d in (d for d in load_divisions() if d.valid(2023) and d.level == "district"):
         city = codes.get(d.adcode[:4] + "00")
-        name = (city.name if city else "") + d.name + "人民政府"
+        if city is None:  # no city above it (香港's 南区, 济源市): a name of its own, tested above
+            continue
+        name = city.name + d.name + "人民政府"
         if resolve_place(name, 2023).adcode != d.adcode and not d.name.endswith(("新区", "园区")):
             wrong.append(name)
     assert wrong == []
