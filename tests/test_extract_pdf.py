@@ -324,6 +324,35 @@ def test_synthetic_pdf_without_ruling_lines_reads_back_every_value(synthetic_pdf
     _assert_cells(extract_bytes(_without_ruling_lines(pdf_path), pdf_path.name), meta, expected)
 
 
+# LibreOffice's PDF export as another producer: PDF/A-1b with a tagged structure tree (marked
+# content around every table cell, the way Word's "Save as PDF" with document structure writes it).
+PDFA_TAGGED = ('pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"1"},'
+               '"UseTaggedPDF":{"type":"boolean","value":"true"}}')
+
+
+@pytest.mark.parametrize("seed, template", [(7, "2021"), (8, "2019")])
+def test_tagged_pdfa_export_reads_back_every_value(tmp_path, seed, template):
+    import os
+    import shutil
+
+    from gknb.testing import synth
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice not installed")
+    report = synth.draw_report(seed, template=template)
+    docx_path = synth.write_docx(report, tmp_path / f"synth_{seed}.docx")
+    meta, expected = read_jsonl(synth.write_expected(report, tmp_path / f"synth_{seed}.jsonl"))
+    profile = tmp_path / "profile"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                    "--convert-to", PDFA_TAGGED, "--outdir", str(tmp_path), str(docx_path)],
+                   capture_output=True, text=True, timeout=240, env={**os.environ, "HOME": str(profile)})
+    pdf_path = tmp_path / f"synth_{seed}.pdf"
+    data = pdf_path.read_bytes()
+    assert b"/StructTreeRoot" in data and b"pdfaid:part" in data  # really tagged PDF/A
+    _assert_cells(extract_file(pdf_path), meta, expected)
+
+
 def test_page_pdfminer_cannot_interpret_keeps_its_text_and_says_so(samples, monkeypatch):
     import gknb.extractors.pdf as pdf_front
 
