@@ -456,3 +456,37 @@ def test_a_corrupt_warehouse_stops_the_crawl_with_a_terminal_error(site, tmp_pat
     with pytest.raises(TerminalError, match="w.duckdb"):
         crawl([site.start_url], db, tmp_path / "raw", **FAST)
     assert site.requests == []  # nothing fetched for a run that cannot record it
+
+
+def test_a_crawl_killed_with_sigkill_keeps_what_it_fetched(site, tmp_path):
+    """kill -9 in the middle of a download: the next crawl sends the journal's validators for what
+    the killed one fetched (304, nothing downloaded again) and hands those documents on."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    raw = tmp_path / "raw"
+    site.trickle["/gknb/files/huaian_2024.pdf"] = 0.2  # the last download hangs: the kill lands there
+    site.once_500.clear()
+    process = subprocess.Popen([str(Path(sys.executable).parent / "gknb"), "crawl", site.start_url, "--db",
+                                str(tmp_path / "w.duckdb"), "--raw", str(raw), "--no-progress", "--rate", "100"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = "".join(p.read_text(encoding="utf-8") for p in raw.glob("journal/*.jsonl"))
+            if "hongze_2023.pdf" in text and any(r.path.endswith("huaian_2024.pdf") for r in site.requests):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the crawl never reached the trickled download")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    assert not (tmp_path / "w.duckdb").exists()  # nothing was loaded or recorded
+    del site.trickle["/gknb/files/huaian_2024.pdf"]
+    site.requests.clear()
+    again = crawl([site.start_url], None, raw, **FAST)
+    assert [r.status for r in site.requests if r.path == "/gknb/files/hongze_2023.pdf"] == [304]
+    assert "/gknb/files/hongze_2023.pdf" in _doc_paths(again) and "/gknb/files/huaian_2024.pdf" in _doc_paths(again)
