@@ -19,7 +19,7 @@ import re
 import zipfile
 
 from gknb.extractors.document import Document, Paragraph, Span, TableRow
-from gknb.extractors.errors import UnreadableDocument
+from gknb.extractors.errors import TooLarge, UnreadableDocument
 from gknb.extractors.values import looks_like_value
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -30,6 +30,7 @@ def read(data: bytes, source: str) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    _check_xml_size(data, source)
     try:
         word = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -42,6 +43,27 @@ def read(data: bytes, source: str) -> Document:
     walker.walk(word.element.body)
     walker.doc.pages = walker.page
     return walker.doc
+
+
+# XML is verbose: a Word file's markup is many times its text. Parts above this many times
+# limits().max_text_bytes, uncompressed, are a zip bomb or no report.
+XML_PER_TEXT_BYTE = 10
+
+
+def _check_xml_size(data: bytes, source: str) -> None:
+    """Reject a package whose XML parts would inflate beyond the text limit, before any is read
+    (a few kilobytes of zip can declare gigabytes of document.xml)."""
+    from gknb.settings import limits
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            size = sum(i.file_size for i in package.infolist() if i.filename.endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # python-docx says what is wrong with it
+    cap = XML_PER_TEXT_BYTE * limits().max_text_bytes
+    if size > cap:
+        raise TooLarge(f"{source}: {size:,} bytes of Word XML, over the limit of {cap:,} "
+                       f"({XML_PER_TEXT_BYTE} x limits max_text_bytes)")
 
 
 def _clean(s: str) -> str:

@@ -372,3 +372,19 @@ def test_word_superscript_is_a_footnote_mark_and_hidden_runs_are_not_read():
     row = docx_front.read(buf.getvalue(), "t.docx").table_rows[0]
     assert row.texts == ["规章", "74³", "3"]  # was 743 and 300
     assert parse_value(row.texts[1], "count") == ("value", 74)
+
+
+def test_word_zip_bomb_is_too_large_before_it_is_inflated(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    overlay = tmp_path / "limits.yaml"
+    overlay.write_text("max_text_bytes: 100000\n", encoding="utf-8")
+    monkeypatch.setenv("GKNB_LIMITS", str(overlay))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document>" + " " * 2_000_000 + "</w:document>")
+    assert len(buf.getvalue()) < 50_000  # two megabytes of markup in a few kilobytes
+    with pytest.raises(TooLarge, match="bytes of Word XML, over the limit of 1,000,000"):
+        extract_bytes(buf.getvalue(), "bomb.docx")
