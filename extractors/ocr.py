@@ -382,6 +382,20 @@ def _grey(image):
 # ruling lines and ink
 
 
+def flatten_lighting(image):
+    """The page with its paper made evenly white: each pixel divided by the paper's brightness
+    around it (a 15-pixel maximum filter, wider than any stroke or rule, smoothed). A lamp on one
+    side or a phone's shadow greys the paper below the ink threshold; after this only ink is dark.
+    On an evenly lit scan it changes nothing (the paper is already 255 everywhere)."""
+    import cv2
+    import numpy as np
+
+    paper = cv2.dilate(image, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    paper = cv2.blur(paper, (31, 31)).astype(np.float32)
+    flat = image.astype(np.float32) * (255.0 / np.maximum(paper, 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
 class _Ink:
     """The straightened page image: its ruling lines, and whether a region holds any ink."""
 
@@ -389,7 +403,7 @@ class _Ink:
         import cv2
 
         self.scale = scale
-        self.dark = cv2.threshold(image, 170, 255, cv2.THRESH_BINARY_INV)[1]
+        self.dark = cv2.threshold(flatten_lighting(image), 170, 255, cv2.THRESH_BINARY_INV)[1]
 
     def edges(self) -> list[dict]:
         """Horizontal and vertical ruling segments as pdfplumber edge dicts, in points."""
