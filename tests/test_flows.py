@@ -80,6 +80,12 @@ def test_nightly_crawls_loads_checks_and_publishes_then_fetches_only_what_change
     # What the Prefect UI shows: the run's counts as a Markdown artifact.
     artifact = _nightly_artifacts()[-1]
     assert "| reports loaded | 3 |" in artifact and "| documents rejected | 0 |" in artifact
+    # One set of counters: the artifact's are the ingest_runs row's.
+    (urls, requests, failures, documents, unchanged), = _rows(
+        db, "SELECT urls, requests, fetch_failures, documents, unchanged FROM ingest_runs")
+    for label, value in (("URLs crawled", urls), ("HTTP requests", requests), ("fetch failures", failures),
+                         ("documents", documents), ("documents unchanged", unchanged)):
+        assert f"| {label} | {value} |" in artifact, label
 
     # The next night: the city publishes a corrected report; nothing else changed.
     corrected = city_report_gbk().replace("<td>规章</td><td>3</td>".encode("gbk"), "<td>规章</td><td>4</td>".encode("gbk"))
