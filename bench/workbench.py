@@ -126,13 +126,15 @@ def _url(path: str, **params) -> str:
 def measure(client, url: str, runs: int, warm: bool = True) -> dict:
     if warm:
         client.get(url)
-    times, size, status = [], 0, None
+    times, cpu, size, status = [], [], 0, None
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = client.get(url)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         size, status = len(r.content), r.status_code
-    return {"url": url, "median_s": statistics.median(times), "max_s": max(times), "bytes": size, "status": status}
+    return {"url": url, "median_s": statistics.median(times), "max_s": max(times), "cpu_s": statistics.median(cpu),
+            "bytes": size, "status": status}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     db = args.db or work / "warehouse.duckdb"
     out: dict = {"reports": args.reports, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                                       "platform": platform.platform()},
-                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 "load_before": os.getloadavg()[0]}
     if not (args.keep and db.exists()):
         t0 = time.perf_counter()
         build_synthetic_warehouse(db, args.reports, seed=0)
@@ -170,6 +173,16 @@ def main(argv: list[str] | None = None) -> None:
             out["findings"] = {"source": "synthetic", **add_synthetic_findings(db)}
         out["findings_s"] = time.perf_counter() - t0
     out["warehouse_bytes"] = db.stat().st_size
+    if "findings" not in out:  # reused warehouse: say what its findings are
+        from gknb.warehouse.publish import connect_readonly
+
+        con = connect_readonly(db)
+        rows_all, runs_n, synthetic = con.execute(
+            "SELECT (SELECT count(*) FROM dq_findings), (SELECT count(*) FROM dq_runs), "
+            "(SELECT count(*) FROM dq_runs WHERE run_id LIKE 'bench-run-%')").fetchone()
+        con.close()
+        out["findings"] = {"source": "synthetic" if synthetic else "run_checks",
+                           "findings_rows_all_runs": rows_all, "runs": runs_n}
 
     t0 = time.perf_counter()
     snap = Warehouse(db).snapshot()
@@ -188,14 +201,25 @@ def main(argv: list[str] | None = None) -> None:
     cur.close()
     snap.con.close()
 
-    app = create_app(db, warm=False)
+    app = create_app(db)  # as `gknb dashboard --serve`: the warehouse is opened at start-up
     rows = []
+    t0, c0 = time.perf_counter(), time.process_time()
     with _Server(app) as srv, httpx.Client(base_url=f"http://127.0.0.1:{srv.port}", timeout=600) as client:
-        t0 = time.perf_counter()
         first = client.get("/")
-        rows.append({"what": "first page, cold (opens the warehouse, builds the in-memory tables)",
+        rows.append({"what": "start-up to first page (opens the warehouse, builds the in-memory tables, serves /)",
                      "url": "/", "median_s": time.perf_counter() - t0, "max_s": None, "bytes": len(first.content),
-                     "status": first.status_code})
+                     "cpu_s": time.process_time() - c0, "status": first.status_code})
+        # A writer publishes a new warehouse (the file swapped, as gknb.warehouse.publish does): the
+        # next request notices and reads the new file.
+        import shutil
+
+        shutil.copyfile(db, db.with_name(db.name + ".swap"))
+        os.replace(db.with_name(db.name + ".swap"), db)
+        t0, c0 = time.perf_counter(), time.process_time()
+        again = client.get("/")
+        rows.append({"what": "first page after the warehouse file was swapped (reopens it)", "url": "/",
+                     "median_s": time.perf_counter() - t0, "max_s": None, "bytes": len(again.content),
+                     "cpu_s": time.process_time() - c0, "status": again.status_code})
         plan = [
             ("overview (first page, warm)", _url("/")),
             ("overview: province", _url("/", province=province)),
@@ -238,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
                      "largest": str(largest.relative_to(index.parent)),
                      "index_bytes": index.stat().st_size}
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["load_after"] = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "workbench.json").write_text(json.dumps(out, indent=2, ensure_ascii=False), encoding="utf-8")
     (RESULTS / "workbench.md").write_text(render(out), encoding="utf-8")
@@ -255,7 +280,9 @@ def render(out: dict) -> str:
         f"`python -m bench.workbench --reports {out['reports']}` on {out['date']}, "
         f"{out['machine']['cpus']} CPUs ({out['machine']['platform']}, Python {out['machine']['python']}); "
         "server: uvicorn in the benchmark's process on 127.0.0.1, client: httpx; median of the timed requests "
-        "after one untimed request to the same URL.",
+        "after one untimed request to the same URL. The machine is shared: 1-minute load average "
+        f"{out['load_before']:.1f} before and {out['load_after']:.1f} after the run (2 cores), so these are "
+        "upper bounds.",
         "",
         f"- warehouse: {out['current_reports']:,} current reports, {out['warehouse_bytes'] / 2**20:,.0f} MiB"
         + (f" (built in {out['build_warehouse_s']:.0f} s)" if "build_warehouse_s" in out else ""),
@@ -268,12 +295,12 @@ def render(out: dict) -> str:
         "",
         "URLs of each request: bench/results/workbench.json.",
         "",
-        "| request | median s | max s | bytes |",
-        "| --- | ---: | ---: | ---: |",
+        "| request | median s | max s | CPU s (all threads) | bytes |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for r in out["requests"]:
         mx = "" if r["max_s"] is None else f"{r['max_s']:.3f}"
-        lines.append(f"| {r['what']} | {r['median_s']:.3f} | {mx} | {r['bytes']:,} |")
+        lines.append(f"| {r['what']} | {r['median_s']:.3f} | {mx} | {r.get('cpu_s', 0):.3f} | {r['bytes']:,} |")
     s = out["static"]
     lines += [
         "",

@@ -349,7 +349,7 @@ def _build(cur, snap, out: Path, raw: Path, copy_evidence: bool) -> set[str]:
                      w.report_id""", params)
         found: dict[str, list[dict]] = {}
         for f in rows(cur, f"""SELECT * FROM memory.main.wb_findings WHERE {cond}
-                               ORDER BY severity_rank, check_id, row_key, col_key, seq""", params):
+                               ORDER BY severity_rank, check_id, row_key, col_key, rowid""", params):
             found.setdefault(f["report_id"], []).append(f)
         ids = failing
         pages = max(1, -(-len(ids) // REPORTS_PER_PAGE))

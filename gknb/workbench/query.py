@@ -144,9 +144,9 @@ class Filters:
                 parts.append(f"{col} IS NULL")
             clauses.append("(" + " OR ".join(parts) + ")")
         if self.q:
-            clauses.append("agency ILIKE ?")
-            params.append("%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-            clauses[-1] += " ESCAPE '\\'"
+            # A substring, not a LIKE pattern: % and _ in the search are plain characters.
+            clauses.append("contains(lower(agency), lower(?))")
+            params.append(self.q)
         return (" AND ".join(clauses) or "TRUE"), params
 
 
@@ -279,27 +279,29 @@ def _build_tables(con, has: set[str], run: dict | None) -> str:
         rdims = ", ".join(f"r.{d}" for d in dims)
         body = (f"SELECT {picked}, {rdims}, {cause} AS cause FROM {source} f "
                 "JOIN reports r ON r.report_id = f.report_id AND r.is_current")
-    labels = ("(SELECT template, row_key, col_key, any_value(row_label) AS row_label, any_value(col_label) AS col_label "
-              "FROM template_cells GROUP BY ALL)") if "template_cells" in has and "row_label" not in cols else \
-             "(SELECT NULL AS template, NULL AS row_key, NULL AS col_key, NULL AS row_label, NULL AS col_label WHERE FALSE)"
-    docs = "(SELECT NULL AS document_id, NULL AS sha256 WHERE FALSE)" if "sha256" in cols else "documents"
+    # Joined only where the source lacks them (a window or an empty join here costs a second
+    # at 150,000 reports).
+    joins = ""
+    if "sha256" not in cols:
+        joins += " LEFT JOIN documents d ON d.document_id = f.document_id"
+    if "row_label" not in cols and "template_cells" in has:
+        joins += (" LEFT JOIN (SELECT template, row_key, col_key, any_value(row_label) AS row_label,"
+                  " any_value(col_label) AS col_label FROM template_cells GROUP BY ALL) t"
+                  " ON t.template = CAST(f.template AS VARCHAR) AND t.row_key = f.row_key AND t.col_key = f.col_key")
     con.execute(f"""
         CREATE OR REPLACE TABLE memory.main.wb_findings AS
         SELECT f.province, f.city, f.district, f.agency, CAST(f.year AS INTEGER) AS year,
                CAST(f.template AS VARCHAR) AS template,
                CAST(f.check_id AS VARCHAR) AS check_id, CAST(f.severity AS VARCHAR) AS severity,
                CAST(f.cause AS VARCHAR) AS cause,
-               f.row_key, coalesce(f.row_label, t.row_label) AS row_label,
-               f.col_key, coalesce(f.col_label, t.col_label) AS col_label,
+               f.row_key, {"t.row_label" if "JOIN (SELECT template" in joins else "f.row_label"} AS row_label,
+               f.col_key, {"t.col_label" if "JOIN (SELECT template" in joins else "f.col_label"} AS col_label,
                CAST(f.expected AS VARCHAR) AS expected, CAST(f.observed AS VARCHAR) AS observed,
                CAST(f.page AS INTEGER) AS page, CAST(f.message AS VARCHAR) AS message,
-               f.report_id, f.agency_key, f.format, coalesce(f.sha256, d.sha256) AS sha256,
-               CASE f.severity WHEN 'error' THEN 0 ELSE 1 END AS severity_rank,
-               row_number() OVER () AS seq
+               f.report_id, f.agency_key, f.format, {"d.sha256" if "documents d" in joins else "f.sha256"} AS sha256,
+               CASE f.severity WHEN 'error' THEN 0 ELSE 1 END AS severity_rank
         FROM ({body}) f
-        LEFT JOIN {docs} d ON d.document_id = f.document_id
-        LEFT JOIN {labels} t ON t.template = CAST(f.template AS VARCHAR) AND t.row_key = f.row_key
-                             AND t.col_key = f.col_key""")
+        {joins}""")
     con.execute("""
         CREATE OR REPLACE TABLE memory.main.wb_reports AS
         SELECT r.report_id, r.agency, r.agency_key, r.agency_kind, r.year, CAST(r.template AS VARCHAR) AS template,
@@ -452,7 +454,7 @@ def order_by(sort: str | None) -> tuple[str, str]:
     first = SORTS[key].format(d=d)
     if key == "severity" and desc:
         first += " DESC"
-    return ("-" if desc else "") + key, f"{first}, severity_rank, province NULLS LAST, city NULLS LAST, district NULLS LAST, agency, year, check_id, seq"
+    return ("-" if desc else "") + key, f"{first}, severity_rank, province NULLS LAST, city NULLS LAST, district NULLS LAST, agency, year, check_id, report_id, row_key, col_key, rowid"
 
 
 def findings_page(cur, filters: Filters, sort: str | None, page: int, per: int) -> dict:
@@ -490,7 +492,7 @@ def report(cur, report_id: str) -> dict | None:
                                    AND t.col_key = c.col_key
         WHERE c.report_id = ?
         ORDER BY c.section, t.position NULLS LAST, c.row_key, c.col_key""", [rep["template"], report_id])
-    rep["findings"] = rows(cur, "SELECT * FROM memory.main.wb_findings WHERE report_id = ? ORDER BY severity_rank, check_id, seq",
+    rep["findings"] = rows(cur, "SELECT * FROM memory.main.wb_findings WHERE report_id = ? ORDER BY severity_rank, check_id, row_key, col_key",
                            [report_id])
     rep["versions"] = rows(cur, "SELECT report_id, is_current, CAST(loaded_at AS VARCHAR) AS loaded_at FROM reports "
                                 "WHERE agency_key = ? AND year = ? ORDER BY load_seq", [rep["agency_key"], rep["year"]]) \
