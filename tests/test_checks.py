@@ -361,17 +361,22 @@ def test_gknb_check_exits_0_with_findings_and_2_without_a_warehouse(tmp_path):
 # --- done-when: the real corpus ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def corpus_findings(tmp_path_factory):
+def corpus_db(tmp_path_factory) -> Path:
     from gknb.warehouse.ingest import ingest_paths
 
     db = tmp_path_factory.mktemp("corpus") / "warehouse.duckdb"
     ingest_paths([SAMPLES], db, workers=1, progress=False, trigger="test")
     run_checks(db, build_docs=False)
-    con = duckdb.connect(str(db), read_only=True)
+    return db
+
+
+@pytest.fixture(scope="module")
+def corpus_findings(corpus_db):
+    con = duckdb.connect(str(corpus_db), read_only=True)
     sources = dict(con.execute(
         "SELECT r.report_id, d.source_path FROM reports r JOIN documents d USING (document_id)").fetchall())
     con.close()
-    found = findings_of(db)
+    found = findings_of(corpus_db)
     found["source"] = found.report_id.map(lambda rid: Path(sources[rid]).name)
     return sources, found
 
@@ -400,3 +405,68 @@ def test_corpus_truncated_seed_003_is_flagged_incomplete(corpus_findings):
     sections = {m.split(":")[0] for m in seed.message}
     assert {"section 3", "section 4"} <= sections
     assert set(seed.severity) == {"error"}
+
+
+def test_corpus_python_and_sql_identities_give_the_same_verdicts(corpus_db, corpus_findings):
+    # The extractor's identities (gknb.extractors.identities, from the structure file) and the SQL
+    # checks (one query over template_identity_terms) judge every current report alike: the same
+    # equations broken, with the same two sums; blank and nil count as 0 on both sides.
+    from gknb.extractors.identities import violations
+
+    _, found = corpus_findings
+    con = duckdb.connect(str(corpus_db), read_only=True)
+    reports = con.execute("SELECT report_id, template FROM reports WHERE is_current").fetchall()
+    cells = con.execute("SELECT report_id, section, row_key, col_key, status, CAST(value AS DOUBLE), raw, page "
+                        "FROM cells").fetchall()
+    con.close()
+    by_report: dict[str, list[Cell]] = {}
+    for rid, section, row, col, status, value, raw, page in cells:
+        by_report.setdefault(rid, []).append(Cell(section, row, col, status, value, raw=raw, page=page))
+    blank_or_nil = 0
+    for rid, template in reports:
+        report_cells = by_report.get(rid, [])
+        blank_or_nil += any(c.status in ("blank", "nil") and c.section in (3, 4) for c in report_cells)
+        python = {(v.identity, v.row_key or v.col_key, frozenset((v.expected, v.observed)))
+                  for v in violations(report_cells, template)}
+        sql_rows = found[(found.report_id == rid) & found.check_id.isin(IDENTITIES)]
+        sql = {(r.check_id, r.row_key if r.check_id.endswith("row_total") else r.col_key,
+                frozenset((float(r.expected), float(r.observed)))) for r in sql_rows.itertuples()}
+        assert python == sql, (rid, python ^ sql)
+    assert blank_or_nil >= 1  # the corpus has reports whose identities hold blank or nil terms
+    assert (found.check_id == "S4.row_total").any()  # and at least one broken identity
+
+
+def _current_findings(db: Path) -> set[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT report_id, check_id, severity, cause, section, row_key, col_key, expected, "
+                           "observed, page, message FROM v_findings_current").fetchall()
+    finally:
+        con.close()
+    return set(rows)
+
+
+def test_incremental_after_a_change_finds_what_a_full_run_finds(tmp_path):
+    # A generated warehouse (1,500 reports with injected defects), checked in full; then 2% of
+    # the reports are superseded by corrected versions (values and defects redrawn) and the
+    # incremental run re-checks only those and their neighbours: its current findings are those
+    # of a full run over the same warehouse.
+    from gknb.testing.synth_warehouse import build_synthetic_warehouse, change_synthetic_warehouse
+
+    db = build_synthetic_warehouse(tmp_path / "wh.duckdb", 1500, seed=3)
+    first = run_checks(db, build_docs=False, full=True)
+    before = _current_findings(db)
+    assert first.scope == "full" and first.checked == 1500
+    assert {f[1] for f in before} >= {"S4.row_total", "S3.balance", "S3.carry", "completeness", "unsettled",
+                                      "domain", "unit", "timeliness", "hierarchy", "place", "template"}
+    changed = change_synthetic_warehouse(db, 0.02, seed=5)
+    assert changed >= 10
+    incremental = run_checks(db, build_docs=False)
+    after_incremental = _current_findings(db)
+    assert incremental.scope == "incremental"
+    assert changed <= incremental.checked < 1500 // 3  # the changed reports and their neighbours only
+    full = run_checks(db, build_docs=False, full=True)
+    assert full.scope == "full"
+    assert after_incremental == _current_findings(db)
+    assert after_incremental != before  # the change did change the findings
+    assert (incremental.errors, incremental.warnings) == (full.errors, full.warnings)

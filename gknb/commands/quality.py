@@ -15,11 +15,16 @@ DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 def check(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     docs: Optional[Path] = typer.Option(
-        None, "--docs", help="Folder for the GX Data Docs (default: out/data_docs beside the warehouse, e.g. data/out/data_docs)."),
+        None, "--docs", help="Folder of the warehouse's GX Data Docs site (default: data_docs/<warehouse name>/ "
+                             "beside the warehouse, e.g. data/data_docs/warehouse/)."),
     no_docs: bool = typer.Option(False, "--no-docs", help="Skip building the Data Docs (findings are still written)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (logs, CI)."),
+    full: bool = typer.Option(False, "--full", help="Re-check every current report (default: only reports changed "
+                                                    "since the last run and their neighbours; full when the checks changed)."),
+    keep_docs: Optional[int] = typer.Option(None, "--keep-docs", min=1, help="Data Docs runs to keep "
+                                            "(default: schemas/checks.yaml data_docs_keep_runs, 10)."),
 ) -> None:
-    """Run the data-quality checks; write dq_findings and dq_runs and the GX Data Docs.
+    """Run the data-quality checks in DuckDB; write dq_findings, dq_runs and the GX Data Docs.
 
     Findings are data, not failure: exits 0 whenever the checks ran, whatever they found.
     """
@@ -30,7 +35,8 @@ def check(
 
     target = db or default_warehouse()
     try:
-        run = run_checks(target, docs_dir=docs, build_docs=not no_docs, progress=not no_progress)
+        run = run_checks(target, docs_dir=docs, build_docs=not no_docs, progress=not no_progress,
+                         full=full, keep_runs=keep_docs)
     except (QualityError, WarehouseError) as exc:
         typer.echo(f"gknb check: {exc}", err=True)
         raise typer.Exit(2)

@@ -102,8 +102,13 @@ def register_structure(con) -> None:
                    "VARCHAR", "VARCHAR", "VARCHAR"])
 
 
-def prepare(con) -> None:
-    """Registers the template as data and creates the temporary tables every check reads."""
+def prepare(con, memory_limit: str | None = None) -> None:
+    """Registers the template as data and creates the temporary tables every check reads.
+    `memory_limit` bounds DuckDB's buffer pool (checks.yaml duckdb_memory_limit): past it, DuckDB
+    spills to its temporary directory instead of growing."""
+    if memory_limit:
+        con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+    con.execute("SET preserve_insertion_order = false")
     present = _tables(con)
     lacking = [t for t in REQUIRED_TABLES if t not in present]
     if lacking:

@@ -129,6 +129,13 @@ def _scope_incremental(con) -> int:
     return con.execute("SELECT count(*) FROM q_scope").fetchone()[0]
 
 
+def _flow_run_id() -> str | None:
+    """The Prefect flow run the checks run in (gknb-nightly), tying dq_runs to ingest_runs (issue 12.8)."""
+    from gknb.flows.settings import current_flow_run_id
+
+    return current_flow_run_id()
+
+
 def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool = True,
                progress: bool = False, full: bool = False, keep_runs: int | None = None) -> CheckRun:
     """Runs every check on the current reports of `db` and publishes dq_findings, dq_runs,
@@ -160,7 +167,7 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
     try:
         with building(db) as con, _progress(progress, len(checks)) as advance:
             t0 = time.perf_counter()
-            engine.prepare(con)
+            engine.prepare(con, catalog.setting("duckdb_memory_limit"))
             previous = _previous_run(con)
             incremental = (not full and previous is not None and previous[1] == version
                            and con.execute("SELECT count(*) FROM dq_checked").fetchone()[0] > 0)
@@ -182,7 +189,8 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
                           f"{checked} report(s) checked, validated here"))
                 timings[check.check_id] = result.seconds + time.perf_counter() - t1
                 advance(check.check_id)
-            con.execute(f"DROP TABLE IF EXISTS {engine.FAIL_TABLE}")
+            for temp in (engine.FAIL_TABLE, "q_cellnum"):  # free their memory before publishing
+                con.execute(f"DROP TABLE IF EXISTS {temp}")
             if incremental:
                 cols = ", ".join(FINDING_INSERT_COLUMNS[1:])
                 con.execute(
@@ -217,10 +225,11 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
             finished = _utcnow()
             con.execute(
                 "INSERT INTO dq_runs (run_id, started, finished, checks, reports, errors, warnings, data_docs, "
-                "scope, checked, checks_version, reports_with_errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "scope, checked, checks_version, reports_with_errors, flow_run_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, started, finished, len(checks), reports, errors, warnings,
                  str(index) if index else None, "incremental" if incremental else "full", checked, version,
-                 with_errors])
+                 with_errors, _flow_run_id()])
     except BaseException:
         for site in sites:
             if site is not None and site.staging.exists():

@@ -37,3 +37,21 @@ SELECT report_id, kind,
        nullif(cell.r, '') AS row_key, nullif(cell.c, '') AS col_key,
        trim(regexp_replace(text, '^\s*\w+\s*:\s*([0-9]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+\s*:?)?', '')) AS note
 FROM parsed;
+
+-- Integer keys, so that the checks over ~200 cells per report join and group on numbers, not
+-- on strings: a template number (tix), a template-free cell key (key_id < 10000), and
+-- tk = tix·100000 + section·10000 + key_id, one per catalog cell ((tk // 10000) % 10 = section).
+CREATE OR REPLACE TEMP TABLE q_templates AS
+SELECT template, CAST(row_number() OVER (ORDER BY template) AS INTEGER) AS tix
+FROM (SELECT DISTINCT template FROM q_catalog);
+
+CREATE OR REPLACE TEMP TABLE q_keys AS
+SELECT section, row_key, col_key,
+       CAST(row_number() OVER (ORDER BY section, row_key, col_key) AS INTEGER) AS key_id
+FROM (SELECT DISTINCT section, row_key, col_key FROM q_catalog);
+
+CREATE OR REPLACE TEMP TABLE q_cat AS
+SELECT k.*, t.tix * 100000 + k.section * 10000 + q.key_id AS tk
+FROM q_catalog k
+JOIN q_templates t ON t.template = k.template
+JOIN q_keys q ON q.section = k.section AND q.row_key = k.row_key AND q.col_key = k.col_key;

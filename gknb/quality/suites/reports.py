@@ -22,7 +22,9 @@ CHECKS: tuple[Check, ...] = (
         table="reports",
         sql="metadata.sql",
         specs=(Spec("ExpectColumnValuesToNotBeNull", {"column": "province"},
-                    "the agency {agency} could not be placed in a province", expected_text="a province"),),
+                    "the agency {agency} could not be placed in a province", expected_text="a province"),
+               Spec("ExpectColumnValuesToBeNull", {"column": "place_warning"}, "{agency}: {place_warning}",
+                    expected_text="a place resolved to the level the agency's name implies, for its year")),
     ),
     Check(
         check_id="S3.carry",
