@@ -160,3 +160,29 @@ def test_every_current_district_resolves_under_its_city():
         if resolve_place(name, 2023).adcode != d.adcode and not d.name.endswith(("新区", "园区")):
             wrong.append(name)
     assert wrong == []
+
+
+@pytest.mark.slow  # an ingest and a GX check run: about 50 s on 2 cores
+def test_a_district_that_did_not_exist_that_year_raises_a_place_finding(tmp_path):
+    """issue 11.4's done-when, end to end: ingest, then `gknb check` - the 2020 report of
+    杭州市临平区 (created 2021) gets a `place` finding, its 2023 report none."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    gknb = Path(sys.executable).parent / "gknb"
+    for year in (2020, 2023):
+        (tmp_path / f"linping_{year}.txt").write_text(_report_named("杭州市临平区人民政府", year), encoding="utf-8")
+    home = tmp_path / "data"
+    for args in (["ingest", "--no-progress", "--workers", "1", str(tmp_path / "linping_2020.txt"),
+                  str(tmp_path / "linping_2023.txt")], ["check", "--no-progress", "--no-docs"]):
+        run = subprocess.run([str(gknb), "--data-dir", str(home), *args], capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    found = con.execute("SELECT r.year, f.message FROM dq_findings f JOIN reports r USING (report_id) "
+                        "WHERE f.check_id = 'place'").fetchall()
+    con.close()
+    assert [y for y, _ in found] == [2020]
+    assert "临平区 names a district that is no division in 2020" in found[0][1]
