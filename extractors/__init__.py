@@ -19,6 +19,7 @@ PDFium, Pillow, lxml, python-docx) is a one-line `UnreadableDocument`, never a t
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -104,6 +105,10 @@ def extract_bytes(data: bytes, source: str) -> Extraction:
 
 
 def _extract(fmt: str, data: bytes, source: str) -> Extraction:
+    return _flag_implausible(_extract_cells(fmt, data, source))
+
+
+def _extract_cells(fmt: str, data: bytes, source: str) -> Extraction:
     from gknb.extractors.matcher import match
 
     if fmt == "text":
@@ -229,6 +234,35 @@ def _fill_meta(extraction: Extraction, document) -> None:
             setattr(extraction.meta, f, getattr(page_meta, f))
     extraction.meta.warnings = [w for w in extraction.meta.warnings
                                 if not (w.startswith("agency:") and extraction.meta.agency)]
+
+
+_KEPT_RAW = re.compile(r"^(?:unsettled|unplaced):\s*'?(?P<printed>[^']*)'?$")
+
+
+def _flag_implausible(extraction: Extraction) -> Extraction:
+    """Every front end alike: a `missing` cell whose printed text is an implausible number (a
+    `domain:` or `unit:` reason of `values.parse_value`) has that reason in the warnings, which
+    is what the quality checks raise their findings from (the web-text solver keeps such a run
+    in `raw` as `unsettled: '…'` without saying why)."""
+    from gknb.catalog import load_catalog
+    from gknb.extractors.values import DOMAIN, UNIT, keyed_warning, parse_value
+
+    template = extraction.meta.template
+    if template is None:
+        return extraction
+    types = {cc.key: cc.value_type for cc in load_catalog().template_cells(template, variants=True)}
+    warnings = extraction.meta.warnings
+    for cell in extraction.cells:
+        if cell.status != "missing" or not cell.raw or cell.key not in types:
+            continue
+        m = _KEPT_RAW.match(cell.raw)
+        printed = m.group("printed") if m else cell.raw
+        status, reason = parse_value(printed, types[cell.key])
+        if status == "missing" and str(reason).startswith((DOMAIN, UNIT)):
+            warning = keyed_warning(f"{cell.section}/{cell.row_key}/{cell.col_key}", reason)
+            if warning not in warnings:
+                warnings.append(warning)
+    return extraction
 
 
 def _from_parser(exc: BaseException) -> bool:

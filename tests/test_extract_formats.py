@@ -175,3 +175,16 @@ def test_amount_without_unit_and_implausible_is_missing_with_a_unit_warning():
     cell = result.cell(2, "admin_fees", "amount")
     assert (cell.status, cell.value, cell.raw) == ("missing", None, "4253521.20")
     assert any(w.startswith("unit: 2/admin_fees/amount:") for w in result.meta.warnings)
+
+
+def test_web_text_amount_without_unit_and_implausible_is_flagged_too(samples):
+    """The issue's case: `4253521.20` printed in a 万元 column of crawled web text."""
+    page = (samples / "webtext" / "pingtan_2022.txt").read_text(encoding="utf-8")
+    assert "行政事业性收费9116.36" in page
+    result = extract_bytes(page.replace("行政事业性收费9116.36", "行政事业性收费4253521.20").encode("utf-8"),
+                           "pingtan_2022.txt")
+    cell = result.cell(2, "admin_fees", "amount")
+    assert (cell.status, cell.value) == ("missing", None) and "4253521.20" in cell.raw
+    assert any(w.startswith("unit: 2/admin_fees/amount: '4253521.20'") for w in result.meta.warnings)
+    # as printed, the same page's amount is read
+    assert extract_bytes(page.encode("utf-8"), "pingtan_2022.txt").cell(2, "admin_fees", "amount").value == 9116.36
