@@ -1,5 +1,5 @@
 """The `gknb-nightly` flow: crawl → extract (group tasks, locally or on Dask) → load + rollups
-(one atomic build) → checks → dashboard → publish a dated release (or the snapshot).
+(one atomic build) → checks → dashboard → publish a dated release.
 
 Failure policy (issue 12.7): a failed document is a rejected row and never fails the run. A failed
 site (unreachable, robots.txt unreachable, more than its max_failure_share of fetches failed)
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,27 +74,6 @@ def dashboard(db: str, out: str) -> str:
     return str(build_dashboard(Path(db), Path(out)))
 
 
-@task(name="publish-snapshot", cache_policy=NO_CACHE)
-def publish_snapshot(db: str, out: str, summary: dict) -> str:
-    """Copies the warehouse the run ended with to out/snapshot/ (swapped in atomically) with a
-    manifest of the run: what analysts download or open, untouched by the next night's build."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "warehouse.duckdb"
-    from gknb.warehouse.publish import remove_stale, unique_temp
-
-    for name in ("warehouse.duckdb", "manifest.json"):
-        remove_stale(folder, name)  # a nightly killed in this step left its part files
-    tmp = unique_temp(target)
-    shutil.copyfile(db, tmp)
-    os.replace(tmp, target)
-    manifest = folder / "manifest.json"
-    tmp_manifest = unique_temp(manifest)
-    tmp_manifest.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp_manifest, manifest)  # like the warehouse: never read half-written
-    return str(target)
-
-
 def _run_name() -> str:
     return "nightly-" + datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%MZ")
 
@@ -120,23 +98,16 @@ def _markdown(summary: dict) -> str:
         lines += ["", "## Fetch failures", ""] + [f"- `{f}`" for f in summary["failures"][:50]]
     if summary["rejected"]:
         lines += ["", "## Rejected documents", ""] + [f"- {r}" for r in summary["rejected"][:50]]
-    lines += ["", f"Dashboard: `{summary['dashboard']}` · published: `{summary['snapshot'] or 'nothing (failed run)'}`"]
+    lines += ["", f"Dashboard: `{summary['dashboard']}` · published: `{summary['release'] or 'nothing (failed run)'}`"]
     return "\n".join(lines)
 
 
-def _publish(db: str, out: str, summary: dict) -> str:
-    """A dated release (gknb.warehouse.release, owner A) when it exists, else the snapshot."""
-    try:
-        from gknb.warehouse.release import publish_release
-    except ImportError:
-        summary["snapshot"] = str(Path(out) / "snapshot" / "warehouse.duckdb")
-        # The manifest is written inside the snapshot step: it holds the timings of the stages before it.
-        publish_snapshot(db, str(Path(out) / "snapshot"), summary)
-        return summary["snapshot"]
-    folder = task(name="publish-release", cache_policy=NO_CACHE)(
-        lambda: str(publish_release(Path(db), Path(out) / "releases", summary=_jsonable(summary))))()
-    summary["snapshot"] = folder
-    return folder
+@task(name="publish-release", cache_policy=NO_CACHE)
+def publish(db: str, out: str, summary: dict) -> str:
+    """A dated, immutable release under out/releases/ (gknb.warehouse.release), `latest` repointed."""
+    from gknb.warehouse.release import publish_release
+
+    return str(publish_release(Path(db), Path(out) / "releases", summary=summary))
 
 
 def _load_artifacts(db: str, result, run_id: str) -> None:
@@ -237,7 +208,7 @@ def _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, d
         "rejected": [o.reason for o in run.rejected_sample],
         "seconds": seconds,
         "placement": "dask " + placement.dask_address if placement.on_dask else f"{placement.workers} local processes",
-        "snapshot": None,
+        "release": None,
     }
     if result.site_failures:
         # Loaded, checked and shown on the dashboard; not published: a release must not cite a
@@ -253,7 +224,8 @@ def _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, d
         raise failure
 
     stage = time.perf_counter()
-    _publish(db, out, summary)
+    # The manifest is written inside the release: it holds the timings of the stages before it.
+    summary["release"] = publish(db, out, _jsonable(summary))
     seconds["publish"] = time.perf_counter() - stage
     seconds["total"] = time.perf_counter() - clock
 
@@ -261,7 +233,7 @@ def _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, d
     summary["text"] = (f"nightly {run.run_id}: crawled {values['urls']} URLs, "
                        f"{run.loaded} reports loaded, {run.rejected} rejected, {run.superseded} superseded, "
                        f"{values['fetch_failures']} fetch failures; checks: {check_summary['errors']} errors, "
-                       f"{check_summary['warnings']} warnings; dashboard {index}; published {summary['snapshot']} "
+                       f"{check_summary['warnings']} warnings; dashboard {index}; published {summary['release']} "
                        f"({seconds['total']:.1f}s)")
     logger.info(summary["text"])
     return summary
