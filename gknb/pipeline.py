@@ -59,6 +59,9 @@ DEFAULT_EXTRACT_TIMEOUT = 300.0
 # Files that are never reports: crawl logs and manifests, lock and database files, editor debris.
 SKIP_SUFFIXES = (".jsonl", ".duckdb", ".wal", ".lock", ".tmp", ".part", ".pyc")
 WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
+# The loader's DuckDB memory (see `ingest`): with the workers (~100-200 MB each) and the parent's
+# Python (~300 MB with a commit group), an ingest stays under 1.5 GB.
+DUCKDB_MEMORY_LIMIT = "640MB"
 
 
 @dataclass(frozen=True)
@@ -590,6 +593,10 @@ def ingest(inputs: Iterable[str | Path | SourceDoc], db: str | Path, *, workers:
     if progress is not None:
         progress(0, total, run)
     with building(db, fresh=fresh) as con:
+        # DuckDB caches the blocks it reads and writes up to 80% of RAM by default: the rollups'
+        # scan of every cell would make the run's memory grow with the warehouse. Beyond this it
+        # evicts (or spills to a temporary folder beside the build), and memory stays flat.
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         if workers > 1:
             # The extraction workers own the cores; DuckDB's own thread pool would only contend
             # with them for bulk inserts this small.

@@ -250,3 +250,42 @@ def test_sourcedocs_are_identified_by_their_url(tmp_path):
     assert (run.loaded, run.duplicates, again.unchanged) == (1, 1, 2)
     assert _query(db, "SELECT url, status FROM documents ORDER BY url") == [
         ("http://127.0.0.1:1/a.html", "loaded"), ("http://127.0.0.1:1/b.html", "duplicate")]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_gknb_nightly_its_workers_and_its_temporary_prefect_server(tmp_path):
+    """After SIGTERM nothing of the run is left: no worker, no temporary Prefect server, no
+    temporary PREFECT_HOME (issue 15.8)."""
+    psutil = pytest.importorskip("psutil")
+    from fixture_site import FixtureSite, sites_file
+
+    site = FixtureSite().start()
+    proc = parent = None
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env.update(TMPDIR=str(tmp_path), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+        proc = subprocess.Popen([str(GKNB), "nightly", "--sites", str(sites_file(tmp_path, site)),
+                                 "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        parent = psutil.Process(proc.pid)
+        deadline, seen = time.monotonic() + 120, set()
+        while time.monotonic() < deadline and proc.poll() is None:
+            children = parent.children(recursive=True)
+            seen.update(children)
+            if any("uvicorn" in " ".join(_cmdline(c)) or "prefect" in " ".join(_cmdline(c)) for c in children):
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the nightly run ended before it could be signalled"
+        time.sleep(2)  # the server up, the flow started
+        seen.update(parent.children(recursive=True))
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        _, alive = psutil.wait_procs(list(seen), timeout=20)
+        assert alive == [], [(p.pid, _cmdline(p)) for p in alive]
+        assert not list(tmp_path.glob("gknb-prefect-*"))  # the temporary PREFECT_HOME is gone
+        assert not list(tmp_path.glob(".w.duckdb.build-*"))
+    finally:
+        if proc is not None and proc.poll() is None:  # the test failed: leave nothing behind either
+            for p in [parent, *parent.children(recursive=True)]:
+                p.kill()
+        site.stop()
