@@ -488,6 +488,7 @@ class _Loader:
         self.pending.append((doc, source))
         if len(self.pending) >= self.group_size:
             self.flush()
+        self.advance(1)  # extracted; the run's counts move at each commit
 
     def flush(self) -> None:
         from gknb.warehouse.load import load_documents
@@ -498,7 +499,6 @@ class _Loader:
         self.pending = []
         for outcome in outcomes:
             self.run.count(outcome)
-        self.advance(len(outcomes))
 
 
 def _jobs(con, files: Iterable[tuple[Path, SourceInfo | None]], run: IngestRun, retry_rejected: bool,
@@ -611,6 +611,8 @@ def ingest(inputs: Iterable[str | Path | SourceDoc], db: str | Path, *, workers:
             for doc, job in extractor.map(jobs):
                 loader.add(doc, job.source)
         loader.flush()
+        if progress is not None:
+            progress(done, total, run)  # the final counts
         con.execute("RESET threads")
         if fetches:
             record_fetches(con, fetches)
