@@ -239,11 +239,11 @@ def test_facets_paging_sorting_and_the_download_link_follow_the_url(warehouse, s
     assert page.evaluate("document.getElementById('total').textContent") == str(total)
     pages = -(-total // 5)
     assert page.evaluate("document.getElementById('page-of').textContent") == f"page 1 of {pages}"
-    first = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => r.dataset.report + r.cells[10].textContent)")
+    first = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => r.dataset.report + r.cells[9].textContent)")
     assert len(first) == 5
     href = click(page, "document.getElementById('next')")
     assert parse_qs(urlsplit(href).query) == {"per": ["5"], "page": ["2"]}
-    second = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => r.dataset.report + r.cells[10].textContent)")
+    second = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => r.dataset.report + r.cells[9].textContent)")
     assert len(second) == 5 and not set(first) & set(second)
     # Facet counts are the warehouse's: each check's count of current findings.
     counts = {c: n for c, n in _sql(db, "SELECT check_id, count(*) FROM dq_findings WHERE run_id = ? GROUP BY 1", [run.run_id])}
@@ -265,11 +265,11 @@ def test_facets_paging_sorting_and_the_download_link_follow_the_url(warehouse, s
     assert provinces == truth
     # Sorting by year, then descending.
     click(page, "document.querySelector('a.sort[data-sort=\"year\"]')")
-    years = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => Number(r.cells[5].textContent))")
+    years = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => Number(r.cells[4].textContent))")
     assert years == sorted(years)
     href = click(page, "document.querySelector('a.sort[data-sort=\"year\"]')")
     assert parse_qs(urlsplit(href).query)["sort"] == ["-year"]
-    years = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => Number(r.cells[5].textContent))")
+    years = page.evaluate("Array.from(document.querySelectorAll('#findings-table tr.finding')).map(r => Number(r.cells[4].textContent))")
     assert years == sorted(years, reverse=True)
     # The download link carries the same selection.
     csv_href = page.evaluate("document.getElementById('download-csv').href")
