@@ -295,6 +295,17 @@ def test_dashboard_of_the_samples_shows_their_findings_in_chromium(tmp_path):
         con.close()
     assert shown == view
     assert shown["兴庆区民政局"] == "2020, 2021, 2022, 2023, 2024, 2025"
+    # --copy-evidence: the folder alone holds what it links (hard links or copies, by sha256).
+    done = _gknb("dashboard", "--db", str(db), "--out", str(tmp_path / "published"), "--copy-evidence")
+    assert done.returncode == 0, done.stderr
+    sha = hashlib.sha256((SAMPLES / "pdf" / "hongze_2023.pdf").read_bytes()).hexdigest()
+    copied = tmp_path / "published" / "evidence" / f"{sha}.pdf"
+    assert copied.read_bytes() == (SAMPLES / "pdf" / "hongze_2023.pdf").read_bytes()
+    listing = Path(unquote(urlsplit(listing).path)).relative_to(tmp_path / "dashboard")
+    html = (tmp_path / "published" / listing).read_text(encoding="utf-8")
+    assert f'href="../../evidence/{sha}.pdf#page=4"' in html
+    assert all(not h.startswith(("file:", "/")) and not h.startswith("../../../")
+               for h in re.findall(r'href="([^"]*)"', html) if "data_docs" not in h)
 
 
 def test_gknb_dashboard_without_a_warehouse_is_a_one_line_error(tmp_path):

@@ -355,3 +355,32 @@ def test_bad_parameters_are_a_400_page_not_a_traceback(server):
     got = httpx.get(server.url("/findings"), params={"year": "2023; DROP TABLE reports"}, timeout=10)
     assert got.status_code == 400 and "year must be a number" in got.text
     assert httpx.get(server.url("/report/nope"), timeout=10).status_code == 404
+
+
+def test_gknb_dashboard_serve_runs_the_workbench_until_stopped(warehouse):
+    import subprocess
+    import sys
+
+    db, run = warehouse
+    gknb = str(Path(sys.executable).parent / "gknb")
+    port = _free_port()
+    proc = subprocess.Popen([gknb, "dashboard", "--serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        end, page = time.monotonic() + 90, None
+        while time.monotonic() < end and proc.poll() is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert page is not None and page.status_code == 200, proc.stdout.read() if proc.poll() is not None else ""
+        latest = _sql(db, "SELECT run_id FROM dq_runs ORDER BY finished DESC LIMIT 1")[0][0]
+        assert latest in page.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    # No warehouse: one line, exit 2, before any server starts.
+    done = subprocess.run([gknb, "dashboard", "--serve", "--db", str(db.parent / "none.duckdb"), "--port", str(port)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0 and "no warehouse" in done.stderr
