@@ -228,6 +228,16 @@ def test_an_unreachable_site_fails_the_nightly_run_loudly_after_loading_the_othe
                 break
             time.sleep(0.5)
     assert any("site 已关闭的站点 failed: robots.txt unreachable" in log.message for log in logs)
+    # Each site's crawl wrote its table artifact (the URLs and why they failed) as it finished.
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from gknb.flows.crawl import artifact_key
+
+    with get_client(sync_client=True) as client:
+        (table,) = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[artifact_key("crawl", "已关闭的站点")])), limit=1)
+    assert table.type == "table" and "FAILED: robots.txt unreachable" in table.description
+    assert f"127.0.0.1:{dead}/gknb/" in str(table.data)
     # The notification reached the receiver, naming the run and the site.
     (payload,) = receiver.received
     assert payload["flow_run_id"] == str(run.id) and "已关闭的站点" in payload["failed_sites"]
