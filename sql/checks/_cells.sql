@@ -26,7 +26,8 @@ JOIN q_templates t ON t.template = r.template;
 -- One narrow row per cell: rn, tk (the catalog cell), st the status (0 value, 1 blank, 2 nil,
 -- 3 missing and nothing printed, 4 missing with printed text in raw, 5 a status the contract
 -- does not know), num the number an equation uses (the value; 0 for blank and nil; NULL for
--- missing), page, sc whether its report is in scope, cell false for the 2021 variant row. Built
+-- missing), page, sc whether its report is in scope, cell false for the 2021 variant row, raw
+-- the printed text of a cell that is not a value (NULL otherwise: the table stays narrow). Built
 -- once per run: every check reads it.
 CREATE OR REPLACE TEMP TABLE q_cellnum AS
 WITH coded AS (
@@ -36,7 +37,8 @@ SELECT g.rn, g.tix * 100000 + c.section * 10000 + k.key_id AS tk,
                  ELSE 5 END AS UTINYINT) AS st,
        CASE WHEN c.status = 'value' THEN CAST(c.value AS DOUBLE)
             WHEN c.status IN ('blank', 'nil') THEN 0.0 END AS num,
-       CAST(c.page AS INTEGER) AS page, g.in_scope AS sc
+       CAST(c.page AS INTEGER) AS page, g.in_scope AS sc,
+       CASE WHEN c.status <> 'value' AND coalesce(trim(c.raw), '') <> '' THEN trim(c.raw) END AS raw
 FROM cells c
 JOIN q_grid_reports g ON g.report_id = c.report_id
 JOIN q_keys k ON k.section = c.section AND k.row_key = c.row_key AND k.col_key = c.col_key

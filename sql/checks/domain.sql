@@ -24,9 +24,8 @@ SELECT f.report_id, f.section, f.row_key, f.col_key,
        NULL::DOUBLE, TRY_CAST(regexp_replace(c.raw, '[^0-9.\-]', '', 'g') AS DOUBLE), c.page,
        NULL, NULL, NULL, NULL, TRUE, f.note, c.raw, $ceiling, k.row_label, k.col_label
 FROM q_warning_flags f
-JOIN q_reports r ON r.report_id = f.report_id
-LEFT JOIN cells c ON c.report_id = f.report_id AND c.section = f.section
- AND c.row_key = f.row_key AND c.col_key = f.col_key
-LEFT JOIN q_cat k ON k.template = r.template AND k.section = f.section
+JOIN q_grid_reports g ON g.report_id = f.report_id
+LEFT JOIN q_cat k ON k.template = g.template AND k.section = f.section
  AND k.row_key = f.row_key AND k.col_key = f.col_key
+LEFT JOIN q_cellnum c ON c.rn = g.rn AND c.tk = k.tk
 WHERE f.kind = 'domain'

@@ -12,20 +12,17 @@ WITH large AS (
 SELECT l.report_id, l.section, l.row_key, l.col_key,
        NULL::DOUBLE AS expected, l.value AS observed, l.page,
        l.value <= $max_amount_10k_yuan AS plausible, FALSE AS flagged, NULL::VARCHAR AS note,
-       c.raw, l.row_label, l.col_label
+       NULL::VARCHAR AS raw, l.row_label, l.col_label
 FROM large l
-LEFT JOIN cells c ON c.report_id = l.report_id AND c.section = l.section
- AND c.row_key = l.row_key AND c.col_key = l.col_key
 ANTI JOIN q_warning_flags f ON f.kind = 'unit' AND f.report_id = l.report_id AND f.section = l.section
  AND f.row_key = l.row_key AND f.col_key = l.col_key
 UNION ALL
 SELECT f.report_id, f.section, f.row_key, f.col_key,
-       NULL::DOUBLE, TRY_CAST(c.value AS DOUBLE), c.page, NULL, TRUE, f.note, c.raw,
+       NULL::DOUBLE, c.num, c.page, NULL, TRUE, f.note, c.raw,
        coalesce(k.row_label, 'the report'), coalesce(k.col_label, 'an amount')
 FROM q_warning_flags f
-JOIN q_reports r ON r.report_id = f.report_id
-LEFT JOIN cells c ON c.report_id = f.report_id AND c.section = f.section
- AND c.row_key = f.row_key AND c.col_key = f.col_key
-LEFT JOIN q_cat k ON k.template = r.template AND k.section = f.section
+JOIN q_grid_reports g ON g.report_id = f.report_id
+LEFT JOIN q_cat k ON k.template = g.template AND k.section = f.section
  AND k.row_key = f.row_key AND k.col_key = f.col_key
+LEFT JOIN q_cellnum c ON c.rn = g.rn AND c.tk = k.tk
 WHERE f.kind = 'unit'

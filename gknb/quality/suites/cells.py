@@ -65,7 +65,7 @@ CHECKS: tuple[Check, ...] = (
             Spec(
                 "ExpectColumnValuesToBeInSet",
                 {"column": "plausible", "value_set": [True]},
-                "{row_label} / {col_label}: {observed} 万元 is implausibly large; printed {raw} (元 for 万元?)",
+                "{row_label} / {col_label}: {observed} 万元 is implausibly large (an amount in 元 printed without its unit?)",
                 expected_text="at most the plausible amount (checks.yaml unit.max_amount_10k_yuan)",
             ),
             Spec(
