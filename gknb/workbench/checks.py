@@ -73,8 +73,9 @@ _ROW = re.compile(r"^\|\s*`(?P<ids>[^|]+?)`\s*\|\s*(?P<severity>error|warning)\s
 def _from_docs() -> list[dict]:
     from gknb.paths import PACKAGE_DIR
 
-    path = Path(PACKAGE_DIR).parent / "docs" / "quality.md"
-    if not path.exists():
+    root = Path(PACKAGE_DIR).parent
+    path = root / "docs" / "quality.md"
+    if not (root / "pyproject.toml").exists() or not path.exists():  # a development checkout only
         return []
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
