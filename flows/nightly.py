@@ -157,6 +157,9 @@ def nightly(urls: list[str] | None = None, sites_file: str | None = None, db: st
 
 def _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, dask_address) -> dict:
     clock, seconds = time.perf_counter(), {}
+    from gknb.config import validate_configuration
+
+    validate_configuration(include_sites=sites_file)  # a scheduled run: schemas/ may have changed since `serve`
     try:
         sites = resolve_sites(urls, sites_file)
     except (NoSites, CrawlError) as exc:
