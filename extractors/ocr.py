@@ -234,6 +234,13 @@ class _PageReader:
     def read_page(self, image, number: int, dpi: float) -> None:
         import numpy as np
 
+        image, specks = remove_specks(image)
+        if specks:
+            self.notes.append(f"OCR page {number}: {specks} specks of dust removed before reading")
+        image, squared = rectify_perspective(image)
+        if squared:
+            self.notes.append(f"OCR page {number}: photographed at an angle; the table's frame squared "
+                              "before reading")
         result = engine()(np.dstack([image] * 3) if image.ndim == 2 else image)
         raw = []
         if result.boxes is not None:
@@ -347,6 +354,102 @@ def estimate_skew(raw: list[tuple]) -> float:
     angles = np.arctan2(dy[ok], dx[ok])
     angle = float(np.median(angles))
     return angle if abs(angle) < math.radians(5) else 0.0
+
+
+# Isolated dark pixels (no dark neighbour) above this share of the page: the scan is speckled
+# (dust, a dirty glass). A clean scan or render has next to none: every stroke and rule is wider.
+SPECKLE_SHARE = 0.0005
+
+
+def remove_specks(image):
+    """(image, how many specks): single dark pixels with no dark neighbour whitened, single light
+    pixels inside ink darkened, on a speckled page only. A speck beside a digit was read as part
+    of it (`1` as `10`, score 0.998); a stroke or a rule is never a lone pixel, so nothing printed
+    is touched, and a clean page is returned as it came."""
+    import cv2
+    import numpy as np
+
+    dark = (image < 128).astype(np.uint8)
+    neighbours = cv2.filter2D(dark, -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT) - dark
+    lone_dark = (dark == 1) & (neighbours == 0)
+    count = int(lone_dark.sum())
+    if count < SPECKLE_SHARE * image.size:
+        return image, 0
+    lone_light = (dark == 0) & (neighbours == 8)
+    out = image.copy()
+    out[lone_dark] = 255
+    out[lone_light] = 0
+    return out, count
+
+
+# A table frame whose opposite sides differ in length by more than this share was photographed at
+# an angle (a flat scan turned a little keeps them equal within a pixel or two).
+MIN_PERSPECTIVE = 0.015
+
+
+def rectify_perspective(image):
+    """(image, squared): a page photographed at an angle, its table's frame made rectangular.
+
+    The frame is the largest four-cornered outline of the page's ruling lines (long thin dark runs,
+    found as for the grid). When its top and bottom edges differ in length by more than
+    `MIN_PERSPECTIVE` and its sides lean in towards the narrower one, the page is warped so that the frame becomes the
+    rectangle of its mean width and height, and the rows and columns are straight again; a scan,
+    straight or turned, has equal opposite sides and is returned untouched.
+    """
+    import cv2
+    import numpy as np
+
+    h, w = image.shape[:2]
+    dark = cv2.threshold(flatten_lighting(image), 170, 255, cv2.THRESH_BINARY_INV)[1]
+    lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, w // 40), 1)))
+    lines |= cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, h // 60))))
+    lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # the page's tables together (two tables of one width stacked show the trapezoid better than
+    # either alone); the convex hull drops the notches of rules that stop short
+    tables = [c for c in contours if cv2.contourArea(c) >= 0.03 * w * h]
+    if not tables:
+        return image, False
+    hull = cv2.convexHull(np.concatenate(tables))
+    if cv2.contourArea(hull) < 0.15 * w * h:
+        return image, False
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+    if len(quad) != 4:
+        return image, False
+    pts = quad.reshape(4, 2).astype(np.float32)
+    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    tl, br, tr, bl = pts[np.argmin(s)], pts[np.argmax(s)], pts[np.argmin(d)], pts[np.argmax(d)]
+    top, bottom = np.linalg.norm(tr - tl), np.linalg.norm(br - bl)
+    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    if min(top, bottom, left, right) < 50:
+        return image, False
+    if abs(top - bottom) / max(top, bottom) <= MIN_PERSPECTIVE:
+        return image, False
+    # A view from below (or above) the page: both sides lean in towards the narrower edge, by
+    # similar amounts, and the top and bottom edges stay near level. A frame that only looks
+    # uneven (a corner of the table printed without its rule) fails this and is left alone.
+    narrower_top = top < bottom
+    lean_left = (tl[0] - bl[0]) if narrower_top else (bl[0] - tl[0])
+    lean_right = (br[0] - tr[0]) if narrower_top else (tr[0] - br[0])
+    if lean_left <= 0 or lean_right <= 0 or max(lean_left, lean_right) > 3 * min(lean_left, lean_right):
+        return image, False
+    if max(abs(tr[1] - tl[1]) / top, abs(br[1] - bl[1]) / bottom) > 0.05:
+        return image, False
+    # Both sides of the frame must be rules: tables of different widths stacked make a trapezoid
+    # too, but its slanted sides cross blank paper. (Top and bottom need not be: a table cut by the
+    # page break has no rule under its last row.)
+    near = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    for a, b in ((tr, br), (bl, tl)):
+        samples = np.linspace(0.05, 0.95, 40)
+        xs = np.clip((a[0] + (b[0] - a[0]) * samples).astype(int), 0, w - 1)
+        ys = np.clip((a[1] + (b[1] - a[1]) * samples).astype(int), 0, h - 1)
+        if (near[ys, xs] > 0).mean() < 0.75:
+            return image, False
+    width, height = (top + bottom) / 2, (left + right) / 2
+    x0, y0 = float(min(tl[0], bl[0])), float(min(tl[1], tr[1]))
+    target = np.array([[x0, y0], [x0 + width, y0], [x0 + width, y0 + height], [x0, y0 + height]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], dtype=np.float32), target)
+    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255), True
 
 
 def _rotate_image(image, angle: float):
