@@ -470,3 +470,17 @@ def test_incremental_after_a_change_finds_what_a_full_run_finds(tmp_path):
     assert after_incremental == _current_findings(db)
     assert after_incremental != before  # the change did change the findings
     assert (incremental.errors, incremental.warnings) == (full.errors, full.warnings)
+
+
+def test_corpus_webtext_run_together_digits_are_unsettled_not_incomplete(corpus_findings):
+    # 平潭's web-text reports print section-2 rows as digits run together (行政许可 396442278): the
+    # cells are printed but not settled — an `extraction` finding per row, with the digits —
+    # and section 2 is not called incomplete for them.
+    _, found = corpus_findings
+    pingtan = found[(found.agency == "平潭综合实验区") & (found.year == 2020)]
+    unsettled = pingtan[pingtan.check_id == "unsettled"]
+    assert set(unsettled.cause) == {"extraction"} and set(unsettled.severity) == {"warning"}
+    licensing = unsettled[unsettled.row_key == "admin_licensing"]
+    assert len(licensing) == 1 and "396442278" in licensing.observed.iloc[0]
+    assert not ((pingtan.check_id == "completeness") & pingtan.message.str.startswith("section 2")).any()
+    assert set(found[found.check_id != "unsettled"].cause) == {"source"}
