@@ -45,7 +45,7 @@ class EnvironmentFailure(TerminalError):
 
 def environment_failure(exc: OSError, path: Path | str | None = None, doing: str = "write") -> EnvironmentFailure:
     """One line for an OSError: what failed and where ("cannot write data/x.duckdb: No space left on device")."""
-    where = path if path is not None else (exc.filename or "")
+    where = path if path is not None else (exc.filename or "a file (name unknown)")
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
         reason = "No space left on device"

@@ -271,8 +271,14 @@ def _write(path: Path, html: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(path.parent, path.name, "tmp")  # a killed run's; a fixed name raced between two runs
     tmp = unique_temp(path, "tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)  # a reader never sees a half-written page
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)  # a reader never sees a half-written page
+    except OSError as exc:  # a full disk or read-only folder: one line naming the page
+        from gknb.errors import environment_failure
+
+        tmp.unlink(missing_ok=True)
+        raise environment_failure(exc, path) from None
 
 
 def build_dashboard(db: Path | str, out: Path | str, *, raw_dir: Path | str | None = None,
