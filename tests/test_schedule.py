@@ -103,7 +103,9 @@ def test_serve_registers_the_nightly_cron_and_runs_a_triggered_run(prefect_serve
         assert (schedule["cron"], schedule["timezone"]) == ("0 2 * * *", "Asia/Shanghai")
         assert found["parameters"]["sites_file"] == str(sites)
 
-        run = httpx.post(f"{api}/deployments/{found['id']}/create_flow_run", json={}, timeout=10).json()
+        created = httpx.post(f"{api}/deployments/{found['id']}/create_flow_run", json={}, timeout=30)
+        assert created.status_code in (200, 201), f"{created.status_code} {created.text[:500]}"
+        run = created.json()
 
         def finished():
             state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]
