@@ -307,11 +307,11 @@ FILE_CHECKS: tuple[tuple[str, Callable[[Path], None]], ...] = (
     ("views/*.yaml", _view),
     ("template_cells.csv", _catalog),
     ("cell_crosswalk.csv", _crosswalk),
+    ("value_words.yaml", _value_words),  # before label_aliases: the label loader reads values
     ("label_aliases.yaml", _labels),
     ("region_aliases.yaml", _regions),
     ("agency_kinds.yaml", _agency_kinds),
     ("template_structure.yaml", _structure),
-    ("value_words.yaml", _value_words),
     ("checks.yaml", _checks),
     ("division_changes.yaml", _divisions),
     ("sites.yaml", _sites),
