@@ -254,7 +254,7 @@ class _PageReader:
         scale = POINTS_PER_INCH / dpi
         boxes = [_straighten(quad, text, score, angle, (w / 2, h / 2), scale) for quad, text, score in raw]
         boxes = [b for b in boxes if not is_page_number(b.text)]
-        ink = _Ink(image, scale)
+        ink = _Ink(image, scale, bridge=bool(specks))
         items = self._layout(boxes, ink, number)
         self.blocks.extend(items)
 
@@ -502,10 +502,13 @@ def flatten_lighting(image):
 class _Ink:
     """The straightened page image: its ruling lines, and whether a region holds any ink."""
 
-    def __init__(self, image, scale: float):
+    def __init__(self, image, scale: float, bridge: bool = False):
         import cv2
 
         self.scale = scale
+        # on a speckled page light specks break the rules too: gaps of a pixel or two are bridged
+        # along each rule's direction before the rules are looked for
+        self.bridge = bridge
         self.dark = cv2.threshold(flatten_lighting(image), 170, 255, cv2.THRESH_BINARY_INV)[1]
 
     def edges(self) -> list[dict]:
@@ -515,7 +518,11 @@ class _Ink:
         h, w = self.dark.shape
         out = []
         for orient, kernel in (("h", (max(25, w // 40), 1)), ("v", (1, max(25, h // 60)))):
-            lines = cv2.morphologyEx(self.dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+            dark = self.dark
+            if self.bridge:
+                along = (5, 1) if orient == "h" else (1, 5)
+                dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+            lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
             n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
             for i in range(1, n):
                 x, y, bw, bh, _ = stats[i]
