@@ -166,7 +166,7 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
     sites: list = []  # the run's Data Docs staging, discarded if the run fails before publishing
     try:
         with building(db) as con, _progress(progress, len(checks)) as advance:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             engine.prepare(con, catalog.setting("duckdb_memory_limit"))
             previous = _previous_run(con)
             incremental = (not full and previous is not None and previous[1] == version
@@ -175,11 +175,13 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
             gov = catalog.get("hierarchy").params.get("government_kind")
             engine.create_cells(con, gov)
             timings["prepare"] = time.perf_counter() - t0
+            timings["prepare_cpu"] = time.process_time() - c0
             site = datadocs.RunSite(docs_dir, run_id) if build_docs else None
             sites.append(site)
             validator = Validator(site.staging if site else None, engine.INDEX_COLUMNS, batch_rows)
             for check in checks:
                 params = {**check.params(), "ceiling": _ceiling()}
+                c1 = time.process_time()
                 result = engine.run_check(con, check, run_id, params)
                 t1 = time.perf_counter()
                 validator.validate(
@@ -188,6 +190,7 @@ def run_checks(db: Path | str, *, docs_dir: Path | None = None, build_docs: bool
                     note=(f" — this run: {result.findings} failing row(s) found in DuckDB over "
                           f"{checked} report(s) checked, validated here"))
                 timings[check.check_id] = result.seconds + time.perf_counter() - t1
+                timings[f"{check.check_id}_cpu"] = time.process_time() - c1
                 advance(check.check_id)
             for temp in (engine.FAIL_TABLE, "q_cellnum"):  # free their memory before publishing
                 con.execute(f"DROP TABLE IF EXISTS {temp}")

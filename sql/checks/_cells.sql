@@ -15,10 +15,19 @@ WITH neighbours AS (
     JOIN q_reports m ON m.district = r.district AND m.province IS NOT DISTINCT FROM r.province
      AND m.city IS NOT DISTINCT FROM r.city
     WHERE r.agency_kind = $government_kind AND r.district IS NOT NULL
+),
+variant_reports AS (  -- reports printing the 2021 variant row (any cell of it: the
+                      -- extractor writes the row only where it is printed)
+    SELECT DISTINCT c.report_id
+    FROM cells c
+    JOIN (SELECT DISTINCT template, section, row_key FROM q_variants) v
+      ON v.section = c.section AND v.row_key = c.row_key
+    JOIN q_reports r ON r.report_id = c.report_id AND r.template = v.template
 )
 SELECT r.report_id, r.template, t.tix,
        CAST(row_number() OVER (ORDER BY r.report_id) AS INTEGER) AS rn,
-       r.report_id IN (SELECT report_id FROM q_scope) AS in_scope
+       r.report_id IN (SELECT report_id FROM q_scope) AS in_scope,
+       r.report_id IN (SELECT report_id FROM variant_reports) AS vp
 FROM q_reports r
 SEMI JOIN neighbours n ON n.report_id = r.report_id
 JOIN q_templates t ON t.template = r.template;
@@ -37,7 +46,7 @@ SELECT g.rn, g.tix * 100000 + c.section * 10000 + k.key_id AS tk,
                  ELSE 5 END AS UTINYINT) AS st,
        CASE WHEN c.status = 'value' THEN CAST(c.value AS DOUBLE)
             WHEN c.status IN ('blank', 'nil') THEN 0.0 END AS num,
-       CAST(c.page AS INTEGER) AS page, g.in_scope AS sc,
+       CAST(c.page AS INTEGER) AS page, g.in_scope AS sc, g.vp,
        CASE WHEN c.status <> 'value' AND coalesce(trim(c.raw), '') <> '' THEN trim(c.raw) END AS raw
 FROM cells c
 JOIN q_grid_reports g ON g.report_id = c.report_id
@@ -45,11 +54,6 @@ JOIN q_keys k ON k.section = c.section AND k.row_key = c.row_key AND k.col_key =
 )
 SELECT coded.*, t.role = 'cell' AS cell  -- false for the 2021 variant row
 FROM coded JOIN q_cat t ON t.tk = coded.tk;
-
--- Reports that print the 2021 variant row (any cell of it: the extractor writes the row only
--- where it is printed).
-CREATE OR REPLACE TEMP TABLE q_variant_printed AS
-SELECT DISTINCT rn FROM q_cellnum WHERE NOT cell;
 
 -- The cells as the report-level checks read them (few rows each, by row and column).
 CREATE OR REPLACE TEMP VIEW q_cells AS
@@ -102,17 +106,26 @@ JOIN q_equations e ON e.identity = t.identity AND e.template = t.template AND e.
  AND e.eq_row = coalesce(t.row_key, '') AND e.eq_col = coalesce(t.col_key, '') AND e.form = t.form;
 
 CREATE OR REPLACE TEMP TABLE q_identity_fail AS
-WITH judged AS (
-    SELECT c.rn, ti.eq_id,
+WITH judged AS (  -- one number per report and equation: how far the two sides are apart
+    SELECT c.rn::BIGINT * 100000 + ti.eq_id AS k,
            count(*) AS present, count(*) FILTER (WHERE c.num IS NULL) AS unknown,
-           sum(c.num) FILTER (WHERE ti.is_expected) AS expected,
-           sum(c.num) FILTER (WHERE NOT ti.is_expected) AS observed,
-           max(c.page) FILTER (WHERE NOT ti.is_expected) AS page
+           sum(CASE WHEN ti.is_expected THEN c.num ELSE -c.num END) AS diff
     FROM q_cellnum c
     JOIN q_equation_terms ti ON ti.tk = c.tk
-    LEFT JOIN q_variant_printed v ON v.rn = c.rn
-    WHERE c.sc AND (ti.form = 'any' OR (ti.form = 'variant') = (v.rn IS NOT NULL))
-    GROUP BY c.rn, ti.eq_id
+    WHERE c.sc AND (ti.form = 'any' OR (ti.form = 'variant') = c.vp)
+    GROUP BY 1
+),
+broken AS (
+    SELECT j.k, CAST(j.k // 100000 AS INTEGER) AS rn, CAST(j.k % 100000 AS INTEGER) AS eq_id
+    FROM judged j JOIN q_equations e ON e.eq_id = CAST(j.k % 100000 AS INTEGER)
+    WHERE j.present = e.terms AND j.unknown = 0 AND j.diff <> 0
 )
-SELECT j.* FROM judged j JOIN q_equations e ON e.eq_id = j.eq_id
-WHERE j.present = e.terms AND j.unknown = 0 AND j.expected IS DISTINCT FROM j.observed;
+SELECT b.rn, b.eq_id,  -- the two sides of the broken ones only
+       sum(c.num) FILTER (WHERE ti.is_expected) AS expected,
+       sum(c.num) FILTER (WHERE NOT ti.is_expected) AS observed,
+       max(c.page) FILTER (WHERE NOT ti.is_expected) AS page
+FROM broken b
+JOIN q_cellnum c ON c.rn = b.rn
+JOIN q_equation_terms ti ON ti.tk = c.tk AND ti.eq_id = b.eq_id
+GROUP BY b.rn, b.eq_id
+HAVING sum(c.num) FILTER (WHERE ti.is_expected) IS DISTINCT FROM sum(c.num) FILTER (WHERE NOT ti.is_expected);
