@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from gknb.extractors.document import Document, Paragraph, Span, TableRow
 from gknb.extractors.errors import NotAnnualReport
 from gknb.extractors.labels import (
-    column_of, item_heading, load_aliases, norm_label, row_candidates, section_heading, similar_row,
-    strip_numbering,
+    column_of, header_unit, item_heading, load_aliases, names_header, norm_label, row_candidates, section_heading,
+    similar_row, strip_numbering,
 )
 from gknb.extractors.values import footnote_note, is_nil_word, keyed_warning, looks_like_value, parse_value
 from gknb.catalog import load_catalog
@@ -35,7 +35,6 @@ _LABEL_LINE_MAX = 40
 # ... and a label wrapped one or two characters a line (narrow PDF cells) takes this many lines.
 _LABEL_LINES_MAX = 12
 # `采购总金额（元）`, `本年收费金额（单位：元）`: a header that puts its amounts in 元
-_YUAN_HEADER = re.compile(r"[（(]\s*(?:单位\s*[:：]\s*)?元\s*[）)]")
 _BARE_NUMBER = re.compile(r"[\d,，.]+")
 # a sub-row number inside label text: `5.属于…`, `（四）无2.没有…` (not a decimal)
 _ROW_NUMBER = re.compile(r"(?<![\d.])\d{1,2}\.(?!\d)")
@@ -58,7 +57,7 @@ class Header:
 
     cols: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
     leaves: list[tuple[tuple[str, float, float], str]] = field(default_factory=list)  # section 4
-    yuan: set[str] = field(default_factory=set)  # columns whose header gives amounts in 元 (not 万元)
+    units: dict[str, str] = field(default_factory=dict)  # column -> the unit its header gives (not 万元)
     width: int = 0  # cells in the widest header row (text rows: tab positions)
     table: int | None = None  # the table the header rows belong to
 
@@ -267,26 +266,28 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
                    headers: dict) -> int | None:
     """Record the columns a header row names; the header's section, or None for a data row."""
     labels = [norm_label(s.text) for s in label_spans]
-    in2 = section == 2 or any("信息内容" in lab for lab in labels)
-    if in2 or section is None:
+    header2 = names_header(2, labels)
+    if section == 2 or header2 or section is None:
         named = [(s, column_of(2, lab)) for s, lab in zip(label_spans, labels)]
         named = [(s, k) for s, k in named if k]
-        if named or any("信息内容" in lab for lab in labels):
+        if named or header2:
             h = headers.setdefault((row.table, 2, item), Header(table=row.table))
             for s, k in named:
                 pos = _position(s)
                 if pos is not None:
                     h.cols.setdefault(k, []).append(pos)
-                if _YUAN_HEADER.search(s.text):
-                    h.yuan.add(k)
+                unit = header_unit(s.text)
+                if unit is not None:
+                    h.units[k] = unit
             h.width = max(h.width, len(row.cells))
             return 2
     named3 = [(s, column_of(3, norm_label(s.text))) for s in label_spans]
     named3 = [(s, k) for s, k in named3 if k]
     named4 = [(s, column_of(4, norm_label(s.text))) for s in label_spans]
     named4 = [(s, k) for s, k in named4 if k]
-    is4 = section == 4 or any(norm_label(s.text) in ("行政复议", "行政诉讼") for s in label_spans)
-    if is4 and (named4 or any(lab in ("行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉") for lab in labels)):
+    header4 = names_header(4, labels)
+    # under its heading, section 4's header also names the proceedings (未经复议直接起诉 / 复议后起诉)
+    if header4 or (section == 4 and (named4 or row_candidates(4, labels))):
         h = headers.setdefault((row.table, 4, None), Header(table=row.table))
         for s, k in named4:
             pos = _position(s)
@@ -295,7 +296,7 @@ def _record_header(row: TableRow, label_spans: list[Span], section: int | None, 
                 h.leaves.append((pos, k))
         h.width = max(h.width, len(row.cells))
         return 4
-    if len(named3) >= 2 or any(lab in ("申请人情况", "法人或其他组织") or "勾稽关系" in lab for lab in labels) \
+    if len(named3) >= 2 or names_header(3, labels) \
             or (section == 3 and named3):
         h = headers.setdefault((row.table, 3, None), Header(table=row.table))
         for s, k in named3:
@@ -446,8 +447,8 @@ def _match_section2(obs: list[Obs], template: str, placed: dict, warnings: list[
                 failed.setdefault(key, f"section 2/{item}: {reason}; its cells are missing")
             continue
         for col, p in result.items():
-            if ob.header is not None and col in ob.header.yuan:
-                p.unit = "元"
+            if ob.header is not None and col in ob.header.units:
+                p.unit = ob.header.units[col]
             placed[(2, key, col)] = p
         done.add(key)
         n += 1

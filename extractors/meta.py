@@ -19,21 +19,11 @@ import unicodedata
 from functools import lru_cache
 
 from gknb.extractors.document import Document, Paragraph
+from gknb.extractors.labels import report_words
 from gknb.contract import ReportMeta
-from gknb.paths import SCHEMAS_DIR
 
-_REPORT = r"政府信息公开(?:工作)?(?:年度)?报告|政务公开工作(?:年度)?报告|信息公开年报"
-_TITLE_AGENCY_FIRST = re.compile(r"(?P<agency>[^\d，。；:：]{2,40}?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?:" + _REPORT + ")")
-_TITLE_YEAR_FIRST = re.compile(r"(?P<year>(?:19|20)\d{2})年度?(?P<agency>[^\d，。；:：]{2,40}?)(?:" + _REPORT + ")")
-_TITLE_YEAR_LAST = re.compile(r"(?P<agency>[^\d，。；:：]{2,40}?)政府信息公开工作(?P<year>(?:19|20)\d{2})年度?报告")
-_PERIOD = re.compile(r"统计期限(?:为|是|:)?((?:19|20)\d{2})年1月1日(?:起)?至(?:(?:19|20)\d{2}年)?12月31日")
+# The words (report names, title forms, 统计期限, agency suffixes …) are label_aliases.yaml `report`.
 _DATE_CN = re.compile(r"^((?:19|20)\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})日?$")
-_PUBLISHED = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|日期)[:：]?((?:19|20)\d{2})[-./年](\d{1,2})[-./月](\d{1,2})")
-_NARRATIVE = re.compile(
-    r"(?:收到|受理|接收|新收)[^。；，,]{0,24}?(?:申请|依申请公开)(?:公开)?(?:共计|共|合计|总计|数量为|数为)?(\d+)(?:件|个|条)")
-_AGENCY_SUFFIX = re.compile(
-    r"(人民政府|政府办公室|办公厅|办公室|办事处|街道|委员会|管理委员会|管委会|局|厅|委|院|中心|镇|乡|署|所|站|队|馆|公司|行|会|处|部)$")
-_NOISE_PREFIX = re.compile(r"^(?:正文|附件\d*|标题[:：]?)")
 
 
 def _lines(document: Document) -> list[str]:
@@ -69,7 +59,7 @@ def _title_match(document: Document):
         if i + 1 < len(lines):
             candidates.append(line + lines[i + 1])
     for text in candidates:
-        for pattern in (_TITLE_AGENCY_FIRST, _TITLE_YEAR_FIRST, _TITLE_YEAR_LAST):
+        for pattern in report_words().titles:
             m = pattern.search(text)
             if m:
                 agency = _clean_agency(m.group("agency"))
@@ -77,25 +67,21 @@ def _title_match(document: Document):
     return None, None
 
 
-# Where a title's agency part ends: a letter's subject (`XX局关于报送…`), its kind (`…的函`), the
-# report's own name. `关于` + a verb of sending introduces the subject.
-_TITLE_END = re.compile(r"的函|的通知|的报告|年度报告|工作报告")
-_SUBJECT = re.compile(r"关于(?:报送|印发|上报|公布|发布|呈报|提交)?")
-
-
 def _clean_agency(name: str) -> str | None:
     """The issuing agency in a title's agency part: breadcrumbs, the letter's subject and the
     title's tail cut off. `XX局关于报送…` is XX局's; `XX办公室关于印发XX市…报告的通知` is XX市's."""
     # breadcrumbs and site names before the title: `首页>政务公开>XX局`, `XX网|XX局`
+    words = report_words()
     s = re.split(r"[>›»|｜/\\_]", name or "")[-1]
-    s = _TITLE_END.split(s)[0]
-    m = _SUBJECT.search(s)
+    # where the agency part ends: the letter's kind (`…的函`), the report's own name
+    s = words.title_end.split(s)[0]
+    m = words.subject.search(s)  # 关于 + a verb of sending introduces the letter's subject
     if m:
         # the agency named after the verb (`关于印发XX市…`) is the report's; else the one before
         # 关于 issues it; an addressee (`XX办公室：`) never reaches here (colons end the part)
         after, before = s[m.end():], s[:m.start()]
-        s = after if len(_NOISE_PREFIX.sub("", after).strip()) >= 2 else before
-    s = _NOISE_PREFIX.sub("", s)
+        s = after if len(words.noise_prefix.sub("", after).strip()) >= 2 else before
+    s = words.noise_prefix.sub("", s)
     s = s.strip("《》“”\"'（）()【】[]、 ")
     return s if len(s) >= 2 else None
 
@@ -104,20 +90,21 @@ def has_report_title(document: Document) -> bool:
     agency, year = _title_match(document)
     if year is not None:
         return True
-    return any(re.search(_REPORT, line) for line in _lines(document)[:15])
+    return any(report_words().name.search(line) for line in _lines(document)[:15])
 
 
 def reporting_year(document: Document) -> int | None:
     _, year = _title_match(document)
     if year is not None:
         return year
+    period = report_words().period
     for line in _lines(document):
-        m = _PERIOD.search(line)
+        m = period.search(line)
         if m:
-            return int(m.group(1))
+            return int(m.group("year"))
     joined = "".join(_lines(document)[:60])
-    m = _PERIOD.search(joined)
-    return int(m.group(1)) if m else None
+    m = period.search(joined)
+    return int(m.group("year")) if m else None
 
 
 def _signature(document: Document) -> tuple[str | None, str | None]:
@@ -128,7 +115,7 @@ def _signature(document: Document) -> tuple[str | None, str | None]:
         m = _DATE_CN.match(lines[i])
         if m:
             date = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-            if i > 0 and len(lines[i - 1]) <= 30 and _AGENCY_SUFFIX.search(lines[i - 1]):
+            if i > 0 and len(lines[i - 1]) <= 30 and re.search(report_words().agency_suffix + "$", lines[i - 1]):
                 agency = lines[i - 1]
             break
     if date is None:
@@ -136,16 +123,18 @@ def _signature(document: Document) -> tuple[str | None, str | None]:
     return agency, date
 
 
-# crawled web text runs the signature into the last sentence (`…处理费情况。 平潭综合实验区公安局2022年1月7日`):
-# a date that ends the text right after a name with an agency suffix (never `于2022年1月7日`)
-_RUN_IN_SIGNATURE = re.compile(
-    r"[\u4e00-\u9fff）)]{2,}?" + _AGENCY_SUFFIX.pattern.rstrip("$")
-    + r"((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日(?:[（(][^（）()]{0,40}[）)])?(?:附件下载)?$")
+def _run_in_signature() -> re.Pattern:  # re caches the compiled pattern
+    """Crawled web text runs the signature into the last sentence (`…处理费情况。 平潭综合实验区公安局2022年1月7日`):
+    a date that ends the text right after a name with an agency suffix (never `于2022年1月7日`)."""
+    words = report_words()
+    return re.compile(
+        r"[\u4e00-\u9fff）)]{2,}?" + words.agency_suffix
+        + r"((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日(?:[（(][^（）()]{0,40}[）)])?(?:" + words.signature_trailer + ")?$")
 
 
 def _run_in_signature_date(lines: list[str]) -> str | None:
     for line in reversed(lines):
-        m = _RUN_IN_SIGNATURE.search(line)
+        m = _run_in_signature().search(line)
         if m:
             return f"{int(m.group(2)):04d}-{int(m.group(3)):02d}-{int(m.group(4)):02d}"
     return None
@@ -156,7 +145,7 @@ def _published(document: Document) -> str | None:
     if date:
         return date
     for line in _lines(document):
-        m = _PUBLISHED.search(line)
+        m = report_words().published.search(line)
         if m:
             return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
     return None
@@ -167,12 +156,16 @@ def narrative_requests(document: Document) -> int | None:
     for b in document.blocks:
         if not isinstance(b, Paragraph):
             continue
-        m = _NARRATIVE.search(_squash(b.text))
+    narrative = report_words().narrative_requests
+    for b in document.blocks:
+        if not isinstance(b, Paragraph):
+            continue
+        m = narrative.search(_squash(b.text))
         if m:
-            return int(m.group(1))
+            return int(m.group("count"))
     # a sentence wrapped over lines (PDF text) is searched joined
-    m = _NARRATIVE.search("".join(_squash(b.text) for b in document.blocks if isinstance(b, Paragraph)))
-    return int(m.group(1)) if m else None
+    m = narrative.search("".join(_squash(b.text) for b in document.blocks if isinstance(b, Paragraph)))
+    return int(m.group("count")) if m else None
 
 
 def _region_aliases():

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import product
 
 from gknb.extractors.document import Document, Paragraph
@@ -31,20 +32,8 @@ from gknb.extractors.errors import ExtractError, NotAnnualReport
 from gknb.catalog import load_catalog
 from gknb.contract import Cell, Extraction, ReportMeta
 from gknb.structure import load_structure
-from gknb.extractors.labels import flex_pattern, fold_label, load_aliases, similar_row
+from gknb.extractors.labels import flex_pattern, fold_label, header_unit, load_aliases, similar_row
 
-# Labels that, run together with ≥6 digits, give this form away; a tab- or space-separated table
-# never prints six digits straight after a row label for these all-zero-prone rows.
-_TELLTALE = re.compile(
-    r"(属于国家秘密|保护第三方合法权益|属于三类内部事务信息|属于四类过程性信息|属于行政执法案卷|属于行政查询事项"
-    r"|没有现成信息需要另行制作|补正后申请内容仍不明确|信访举报投诉类申请|重复申请|要求提供公开出版物"
-    r"|无正当理由大量反复申请|本年新收政府信息公开申请数量|上年结转政府信息公开申请数量)[ \u3000]?\d{6,}"
-)
-# The same rows printed with single spaces between some or all cells, the next label following on
-# the same line (`…申请数量0 0 0 0 0 00二、上年结转…`, `…申请数量 0 0 0 0 0 0 0 二、…`): a page
-# whose table rows run into each other. A line-based text table ends the digits with a line break,
-# a pipe or tab table puts its separators after the label, so neither matches.
-_TELLTALE_SPACED = re.compile(_TELLTALE.pattern.replace(r"[ \u3000]?\d{6,}", r"[ \u3000]?\d(?: ?\d){5,} ?(?=[^\d\s|])"))
 _MAX_SPLITS = 200_000  # per row; beyond this the row is left missing rather than searched forever
 _MAX_STATES = 300_000  # partial column sums kept while checking S3.outcomes
 _MAX_STEPS = 2_000_000  # search steps for one row's splits
@@ -61,7 +50,31 @@ def looks_like(data: bytes | str) -> bool:
             return False
     else:
         text = data
-    return len(_TELLTALE.findall(text)) >= 3 or len(_TELLTALE_SPACED.findall(text)) >= 3
+    telltale, spaced = _telltales()
+    return len(telltale.findall(text)) >= 3 or len(spaced.findall(text)) >= 3
+
+
+@lru_cache(maxsize=1)
+def _telltales() -> tuple[re.Pattern, re.Pattern]:
+    """The labels of label_aliases.yaml webtext.telltale_rows (their cores, as _spec finds them):
+    run together with ≥6 digits, they give this form away; a tab- or space-separated table never
+    prints six digits straight after a row label for these all-zero-prone rows. The second pattern:
+    the same rows printed with single spaces between some or all cells, the next label following on
+    the same line (`…申请数量0 0 0 0 0 00二、上年结转…`, `…申请数量 0 0 0 0 0 0 0 二、…`): a page whose
+    table rows run into each other. A line-based text table ends the digits with a line break, a
+    pipe or tab table puts its separators after the label, so neither matches."""
+    cat = load_catalog()
+    keys = load_aliases().webtext.telltale_rows
+    cores: list[str] = []
+    for template in sorted({c.template for c in cat.cells}):
+        cells = cat.template_cells(template, variants=True)
+        for key in keys:
+            row_cells = [c for c in cells if c.section == 3 and c.row_key == key]
+            if row_cells and (core := _spec(3, key, row_cells).core) not in cores:
+                cores.append(core)
+    labels = "(" + "|".join(re.escape(c) for c in cores) + ")"
+    return (re.compile(labels + r"[ \u3000]?\d{6,}"),
+            re.compile(labels + r"[ \u3000]?\d(?: ?\d){5,} ?(?=[^\d\s|])"))
 
 
 # ---------------------------------------------------------------- the rows to look for
@@ -109,10 +122,12 @@ def _spec(section: int, row_key: str, row_cells) -> RowSpec:
 
 
 def detect_template(text: str) -> str | None:
-    if re.search(r"本年制发件数|本年废止件数|现行有效件数|申请人无正当理由逾期不补正", text):
-        return "2021"
-    if re.search(r"本年新制作数量|本年新公开数量|对外公开总数量|上一年项目数量|政府集中采购", text):
-        return "2019"
+    """The template whose page-text markers (label_aliases.yaml template_markers `text`) the page
+    prints; the newer format's first (a newer report may keep an older table, never the reverse)."""
+    markers = load_aliases().text_markers
+    for template in sorted(markers, reverse=True):
+        if any(word in text for word in markers[template]):
+            return template
     return None
 
 
@@ -367,7 +382,7 @@ class FoundRow:
     line: int
     run: Run | None
     note: str = ""
-    yuan_header: bool = False  # the header just above declares amounts in 元 (`采购总金额（元）`)
+    header_unit: str | None = None  # the unit the header just above declares (`采购总金额（元）`)
     # further readings of the digits (a table running into the prose); `run` is the first
     runs: list[Run] = field(default_factory=list)
     similar: tuple[str, float] | None = None  # the label was found by similarity: (printed, ratio)
@@ -387,9 +402,6 @@ class _At:
     def end(self) -> int:
         return self.e
 
-
-# `采购总金额（元）`, `本年收费金额（单位：元）`: the amounts under this header are in 元, not 万元
-_YUAN_HEADER = re.compile(r"[（(]\s*(?:单位\s*[:：]\s*)?元\s*[）)]")
 
 
 def _find_rows(text: str, specs: list[RowSpec], start: int, end: int) -> tuple[list[FoundRow], int]:
@@ -423,7 +435,7 @@ def _find_rows(text: str, specs: list[RowSpec], start: int, end: int) -> tuple[l
         header = text[before.end() if before else start:m.start()]
         runs = [Run.parse(r) for r in readings] if readings else []
         found.append(FoundRow(spec, line, runs[0] if runs else None, note,
-                              yuan_header=bool(_YUAN_HEADER.search(header)), runs=runs,
+                              header_unit=header_unit(header), runs=runs,
                               similar=similar, header=header))
     last_end = hits[-1][1].end() if hits else start
     return found, last_end
@@ -607,10 +619,11 @@ def read(data: bytes, source: str) -> Document:
 
     text = decode_text(data, source=source)
     doc = Document(source=source, format="webtext")
+    title = load_aliases().webtext.page_header.title
     for i, line in enumerate(text.splitlines(), 1):
         if line.strip():
             doc.blocks.append(Paragraph(text=line.strip(), page=i))
-        if line.startswith("标题:") or line.startswith("标题："):
+        if line.startswith(title + ":") or line.startswith(title + "："):
             doc.title = line.split(":", 1)[-1].split("：", 1)[-1].strip() or None
     doc.pages = 1
     return doc
@@ -620,7 +633,7 @@ def extract(data: bytes, source: str) -> Extraction:
     from gknb.extractors.encoding import decode_text
 
     text = decode_text(data, source=source)
-    body_at = text.find("正文")
+    body_at = text.find(load_aliases().webtext.page_header.body)
     body_at = body_at if body_at >= 0 else 0
     template = detect_template(text[body_at:])
     if template is None:
@@ -637,13 +650,14 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
     s2_specs, s3_specs, s4_cols = _row_specs(template)
     structure = load_structure()
     warnings: list[str] = []
-    s2_at = _first(text, [r"第二十条第", r"二\s*、\s*主动公开政府信息情况", r"主动公开政府信息情况"], start)
-    s3_at = _first(text, [r"收到和处理政府信息公开申请情况", r"本年新收政府信息公开申请数量"], s2_at)
+    starts = load_aliases().webtext.section_starts
+    s2_at = _first(text, starts[2], start)
+    s3_at = _first(text, starts[3], s2_at)
     s2_rows, _ = _find_rows(text, s2_specs, s2_at, s3_at)
     s3_specs = _choose_other_rows(text, s3_specs, template, s3_at)
-    s4_at = _first(text, [r"行政复议"], _after_label(text, s3_specs, s3_at))
+    s4_at = _first(text, starts[4], _after_label(text, s3_specs, s3_at))
     s3_rows, _ = _find_rows(text, s3_specs, s3_at, s4_at)
-    s5_at = _first(text, [r"五、", r"存在的主要问题"], s4_at, default=len(text))
+    s5_at = _first(text, starts[5], s4_at, default=len(text))
 
     found: dict[tuple[int, str], FoundRow] = {(r.spec.section, r.spec.row_key): r for r in s2_rows + s3_rows}
     # row -> {col_key: the piece every reading agrees on, or None}
@@ -772,10 +786,12 @@ def solve(text: str, template: str, start: int = 0) -> tuple[list[Cell], list[st
             if key in chosen:
                 piece, note = chosen[key].get(c.col_key), notes[key]
         as_read = piece
-        if (piece is not None and c.value_type == "amount_10k_yuan" and not piece.endswith("元")
-                and c.section == 2 and found[(c.section, c.row_key)].yuan_header):
+        unit = None
+        if piece is not None and c.value_type == "amount_10k_yuan" and c.section == 2:
+            unit = found[(c.section, c.row_key)].header_unit
+        if unit and not piece.endswith(unit):
             # the header prints the unit: the bare number is in 元, converted to 万元 like `…元`
-            as_read, note = piece + "元", note + " (the header gives 元)"
+            as_read, note = piece + unit, note + f" (the header gives {unit})"
         value = _num(as_read, c.value_type) if piece is not None else None
         if value is None:
             # printed digits that no single reading settles stay in raw (an `unsettled` cell)
@@ -831,7 +847,7 @@ def _printed_template(named: set[str], template: str, row_key: str) -> str:
     return template
 
 
-def _first(text: str, patterns: list[str], start: int, default: int | None = None) -> int:
+def _first(text: str, patterns: tuple[str, ...], start: int, default: int | None = None) -> int:
     """Where the first of `patterns` (in order of preference) occurs after `start`."""
     for p in patterns:
         m = re.compile(p).search(text, start)
@@ -849,7 +865,7 @@ def _after_label(text: str, specs: list[RowSpec], start: int) -> int:
 def _after_s4_heading(text: str, s4_at: int, s5_at: int) -> int:
     """Section 4's numbers follow its last column heading (总计)."""
     last = None
-    for m in re.finditer(r"总\s*计|审\s*结|起\s*诉", text[s4_at:s5_at]):
+    for m in re.finditer(load_aliases().webtext.section4_header_end, text[s4_at:s5_at]):
         last = m
     return s4_at + last.end() if last else s4_at
 
@@ -857,7 +873,7 @@ def _after_s4_heading(text: str, s4_at: int, s5_at: int) -> int:
 def _choose_other_rows(text: str, specs: list[RowSpec], template: str, start: int) -> list[RowSpec]:
     """A 2021 report printing one （六）其他处理 row gets the variant row instead of the three."""
     variant = load_structure().variant(template)
-    if variant is None or re.search(flex_pattern("申请人无正当理由逾期不补正"), text[start:]):
+    if variant is None or re.search(flex_pattern(load_aliases().webtext.variant_sub_rows), text[start:]):
         return specs
     cat = load_catalog()
     other = [c for c in cat.template_cells(template, variants=True)
@@ -927,7 +943,7 @@ def _meta(document: Document, text: str, template: str) -> ReportMeta:
 
             meta.agency = _clean_agency(m.group(1).strip())
     if meta.published is None:
-        m = re.search(r"发布时间[:：]\s*(20\d\d)-(\d\d)-(\d\d)", text)
+        m = re.search(re.escape(load_aliases().webtext.page_header.published) + r"[:：]\s*(20\d\d)-(\d\d)-(\d\d)", text)
         if m:
             meta.published = "-".join(m.groups())
     return meta

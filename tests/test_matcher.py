@@ -227,3 +227,68 @@ def test_no_filling_in_a_section_that_breaks_its_own_identities():
     lost.append(Cell(4, "lawsuit_direct", "total", "missing"))
     filled = fill_unique(broken + lost, "2021")
     assert [c for c in filled if c.row_key == "lawsuit_direct" and c.col_key == "total"][0].status == "missing"
+
+
+# --- the words of label_aliases.yaml are checked when loaded --------------------------------------
+
+def _breaks():
+    def telltale(raw):
+        raw["webtext"]["telltale_rows"].append("no_such_row")
+
+    def unit(raw):
+        raw["header_units"]["units"] = ["元", "克"]
+
+    def title_slot(raw):
+        raw["report"]["titles"][0] = raw["report"]["titles"][0].replace("{year}", "{yaer}")
+
+    def header_words(raw):
+        raw["header_words"][3] = "申请人情况"  # a bare string would match by its characters
+
+    def markers(raw):
+        raw["template_markers"]["2021"]["txet"] = raw["template_markers"]["2021"].pop("text")
+
+    return {
+        "webtext.telltale_rows: no_such_row is no row of section 3": telltale,
+        "header_units.units: 克 is no amount unit": unit,
+        "report.titles": title_slot,
+        "header_words.3 must be a non-empty list of strings": header_words,
+        "template_markers.2021 must be a mapping": markers,
+    }
+
+
+def test_a_broken_word_list_stops_extract_naming_the_file(tmp_path):
+    """The header words, page-text words and report words moved out of the extractors into
+    label_aliases.yaml: a broken entry is a ConfigError naming the file (one line, exit 2), not a
+    silently dead rule."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from pathlib import Path
+
+    import yaml
+
+    from gknb.paths import SCHEMAS_DIR
+
+    report = Path(__file__).parent / "fixtures" / "real" / "czj_2023.txt"
+    gknb = os.path.join(os.path.dirname(sys.executable), "gknb")
+    running = {}
+    for expected, breaker in _breaks().items():
+        schemas = tmp_path / expected.split(":")[0].split(" ")[0] / "schemas"
+        shutil.copytree(SCHEMAS_DIR, schemas, ignore=shutil.ignore_patterns("__pycache__"))
+        target = schemas / "label_aliases.yaml"
+        raw = yaml.safe_load(target.read_text(encoding="utf-8"))
+        breaker(raw)
+        target.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GKNB_")}
+        env.update(GKNB_SCHEMAS_DIR=str(schemas), XDG_CACHE_HOME=str(schemas.parent / "cache"))
+        running[expected] = (target, subprocess.Popen([gknb, "extract", str(report)], env=env, text=True,
+                                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    for expected, (target, process) in running.items():
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 2, (expected, err[-2000:])
+        assert out == ""
+        assert err.strip().splitlines() == [err.strip()], err
+        assert err.startswith(f"gknb extract: {target}: "), err
+        assert expected in err, err
