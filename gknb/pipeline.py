@@ -462,6 +462,12 @@ class ProcessExtractor:
                 return
         except (EOFError, OSError):
             pass
+        if not w.ready:
+            # It died before it could take any document: the environment, not this document (a
+            # worker that cannot import gknb would otherwise reject every file of the batch).
+            code = w.process.exitcode
+            self._replace(w, kill=True)
+            raise IngestError(f"an extraction worker process could not start (exit code {code}); nothing was loaded")
         slot.result = _failed(slot.job, "extraction crashed its worker process", "internal")
         self._replace(w, kill=True)
 
