@@ -144,8 +144,9 @@ def test_two_writers_of_one_page_never_share_a_temporary(tmp_path):
 
 
 def test_temporaries_of_killed_runs_are_removed_by_the_next_run(tmp_path):
-    """Was: a killed release, export, dashboard or nightly snapshot left its staging folder or part
-    file forever. The next run removes those whose process is gone, and spares a live one's."""
+    """Was: a killed release (the nightly's publishing step), export or dashboard left its staging
+    folder or part file forever. The next run removes those whose process is gone, and spares a
+    live one's."""
     from gknb.quality.dashboard import _write
     from gknb.warehouse.export import export
     from gknb.warehouse.release import publish_release
@@ -174,21 +175,6 @@ def test_temporaries_of_killed_runs_are_removed_by_the_next_run(tmp_path):
     assert not (out / f".export.part-{dead}-0a1b2c3d").exists()
     assert not (site / f".index.html.tmp-{dead}-0a1b2c3d").exists()
     assert (site / f".index.html.tmp-{live}-0a1b2c3d").exists()
-
-
-def test_a_nightly_snapshot_killed_midway_leaves_nothing_after_the_next(tmp_path):
-    pytest.importorskip("prefect")
-    from gknb.flows.nightly import publish_snapshot
-
-    if not hasattr(publish_snapshot, "fn"):
-        pytest.skip("the nightly has no snapshot step any more (releases replace it)")
-    db = _warehouse(tmp_path / "warehouse.duckdb")
-    out = tmp_path / "out"
-    out.mkdir()
-    leftover = out / f".warehouse.duckdb.part-{_dead_pid()}"
-    leftover.write_bytes(b"half a snapshot")
-    publish_snapshot.fn(str(db), str(out), {"run_id": "r"})
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "warehouse.duckdb"]
 
 
 # --- item 10: refuse to destroy ----------------------------------------------------------------------
