@@ -357,3 +357,28 @@ def test_a_reader_sets_a_stray_wal_aside_instead_of_replaying_it(tmp_path):
     finally:
         con.close()
     assert warnings and not Path(f"{db}.wal").exists()
+
+
+def test_a_live_read_write_session_is_named_and_its_wal_left_alone(tmp_path):
+    """Someone made the file writable again and has it open: gknb names the session's pid instead of
+    pulling its WAL from under it (that WAL is the session's own, not stray)."""
+    from gknb.warehouse.errors import PublishError
+
+    db = tmp_path / "warehouse.duckdb"
+    with building(db) as con:
+        load_document(con, extracted_from_truth("hongze_2023"))
+    os.chmod(db, 0o644)
+    session = subprocess.Popen([_native_duckdb(), "-csv", str(db)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _send(session, "CREATE TABLE my_notes AS SELECT 1 AS n;", "created")
+        wal = Path(f"{db}.wal")
+        assert wal.exists()
+        for attempt in (lambda: connect_readonly(db), lambda: building(db).__enter__()):
+            with pytest.raises(PublishError, match=rf"is open read-write by another program \(pid {session.pid}\)"):
+                attempt()
+            assert wal.exists()  # untouched: still the live session's
+        assert not [p for p in tmp_path.iterdir() if ".stray-" in p.name or ".build-" in p.name]
+    finally:
+        _end(session)
+    assert _count(db) == 1

@@ -400,6 +400,7 @@ def connect_readonly(db: Path | str, notify: Notify | None = None):
     if not db.exists():
         raise PublishError(f"{db}: no warehouse here; run `gknb ingest` first")
     if Path(f"{db}.wal").exists():
+        _refuse_if_open_for_writing(db)  # a live session's WAL is its own: not set aside under it
         _set_aside_if_idle(db.resolve(), notify)
     con = duckdb.connect(":memory:")
     try:
@@ -409,6 +410,20 @@ def connect_readonly(db: Path | str, notify: Notify | None = None):
         con.close()
         raise _open_failure(db, exc) from None
     return con
+
+
+def _refuse_if_open_for_writing(db: Path) -> None:
+    """A one-line error when another program holds the file open read-write (DuckDB's lock)."""
+    import duckdb
+
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute(f"ATTACH '{_sql_path(db.resolve())}' AS probe (READ_ONLY)")
+    except duckdb.Error as exc:
+        if "Conflicting lock" in str(exc):
+            raise _open_failure(db, exc) from None
+    finally:
+        probe.close()
 
 
 def _set_aside_if_idle(db: Path, notify: Notify | None) -> None:
