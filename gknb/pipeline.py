@@ -246,6 +246,14 @@ class Extractor(Protocol):
 
 
 _READY = "ready"  # a worker's first message: started and imported, documents' clocks may run
+# Set by `stop_on_signals` on SIGTERM: pools running in other threads than the main one (Prefect
+# task threads) stop at their next wake-up, at most _WAKE seconds later, and kill their workers.
+_STOPPING = threading.Event()
+_WAKE = 1.0
+
+
+class Stopped(Exception):
+    """A pool was told to stop (SIGTERM) while it extracted in a thread other than the main one."""
 
 
 class _ConfigFailure(Exception):
@@ -310,7 +318,8 @@ class _Worker:
     def __init__(self, ctx, extract: Callable):
         parent, child = ctx.Pipe(duplex=True)
         die = threading.current_thread() is threading.main_thread()  # PDEATHSIG follows the creating thread
-        self.process = ctx.Process(target=_worker_main, args=(child, extract, die), name="gknb-extract")
+        # daemon: multiprocessing terminates it when this process exits, whatever thread made it
+        self.process = ctx.Process(target=_worker_main, args=(child, extract, die), name="gknb-extract", daemon=True)
         self.process.start()
         child.close()
         self.conn = parent
@@ -428,8 +437,12 @@ class ProcessExtractor:
         busy = [w for w in self._pool if w.slot is not None]
         if not busy:
             return
+        if _STOPPING.is_set():
+            raise Stopped("stopped by a signal")
         deadlines = [w.deadline for w in busy if w.deadline is not None]
         wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        if threading.current_thread() is not threading.main_thread():
+            wait_for = _WAKE if wait_for is None else min(wait_for, _WAKE)
         ready = set(wait_ready([w.conn for w in busy] + [w.process.sentinel for w in busy], wait_for))
         now = time.monotonic()
         for w in busy:
@@ -669,9 +682,11 @@ def stop_on_signals() -> Iterator[None]:
         return
 
     def terminate(signum, frame):
+        _STOPPING.set()  # pools in task threads stop too
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    _STOPPING.clear()
     try:
         yield
     finally:

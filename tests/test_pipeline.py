@@ -289,3 +289,42 @@ def test_sigterm_stops_gknb_nightly_its_workers_and_its_temporary_prefect_server
             for p in [parent, *parent.children(recursive=True)]:
                 p.kill()
         site.stop()
+
+
+def test_a_pool_in_a_task_thread_stops_on_sigterm_and_kills_its_worker(tmp_path):
+    """The nightly's extraction runs in Prefect task threads, which a signal handler cannot
+    interrupt: on SIGTERM (the handler sets the stop flag) such a pool stops within a second or
+    two and kills its worker, rather than holding the exit until a slow document is done."""
+    import threading
+
+    import gknb.pipeline as pipeline
+
+    slow = tmp_path / "slow_scan.txt"
+    slow.write_text("sleep", encoding="utf-8")
+    pool = ProcessExtractor(1, extract=extract_or_sleep)
+    outcome, workers = {}, []
+
+    def extract_in_thread():
+        try:
+            list(pool.map([Job(str(slow), "", 0)]))
+        except BaseException as exc:  # noqa: BLE001
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=extract_in_thread)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (pool._pool and pool._pool[0].ready):
+            time.sleep(0.1)
+        workers = [w.process.pid for w in pool._pool]
+        assert workers
+        pipeline._STOPPING.set()
+        thread.join(15)
+        assert not thread.is_alive()
+    finally:
+        pipeline._STOPPING.clear()
+    assert isinstance(outcome.get("error"), pipeline.Stopped)
+    assert pool._pool == []
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
