@@ -324,6 +324,8 @@ def markdown(res: dict) -> str:
     lines += ["", "Values: " + "; ".join(
         f"{e['reports']:,} reports: {e['values']['exact']} of {e['values']['checked']} sampled carry exactly the "
         f"generated new_requests; warehouse {e['warehouse_mb']} MB" for e in res["sizes"]) + "."]
+    for note in res.get("notes", []):
+        lines += ["", note]
     if res.get("workers_compare"):
         lines += ["", "## Worker processes (default)", "",
                   "| workers | wall s (runs) | CPU s | peak RSS MB |", "| ---: | --- | ---: | ---: |"]
