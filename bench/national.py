@@ -12,7 +12,7 @@ its own bytes and its own agency-year and the loader sees N distinct reports. Ge
 files takes about a minute. Word files are rewritten inside their zip, HTML and text as text. No
 PDFs: their extraction (0.3-1 s a page) would measure pdfplumber, not the pipeline.
 
-Each run is `gknb ingest` in a subprocess; its process tree (the parent, the extraction workers,
+Each run is `gknb ingest` in a subprocess (the default `gknb`: its worker count, limits and DuckDB cap); its process tree (the parent, the extraction workers,
 multiprocessing's resource tracker) is sampled every 0.1 s for resident memory (the sum over the
 tree, and the parent alone) and written bytes (/proc/<pid>/io). Figures go to
 bench/results/national.json and national.md. Not a test: timings depend on the machine.
@@ -294,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
         save()
         if not args.keep:
             shutil.rmtree(folder)
+    write_results(res)
     print(json.dumps(res, indent=2, ensure_ascii=False))
 
 
