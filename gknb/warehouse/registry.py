@@ -73,24 +73,34 @@ class Violation:
         return f"{self.check_id}: {self.failing_rows} failing row(s) - {self.why}"
 
 
-def read_table(path: Path) -> Table:
+def _read_spec(path: Path, kind: str, keys: set[str], column_keys: set[str], *, bare_columns: bool = False) -> dict:
+    """A table or view file as a mapping whose keys and column keys are all known.
+
+    A misspelt key (`primary_kye`, `nulable`, `materialized`) must fail, not silently drop what
+    it says. `bare_columns`: a column may be a bare name (a view's shared column)."""
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SchemaError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(spec, dict) or not spec.get("name"):
         raise SchemaError(f"{path.name}: needs a mapping with a `name`")
-    name = spec["name"]
-    # a misspelt key (`primary_kye`, `nulable`) must fail, not silently drop what it says
-    unknown = sorted(set(map(str, spec)) - {"name", "layer", "description", "primary_key", "columns", "checks"})
+    unknown = sorted(set(map(str, spec)) - keys)
     if unknown:
         raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
     for col in spec.get("columns") or []:
-        extra = sorted(set(map(str, col)) - {"name", "type", "description", "nullable", "unit"}) if isinstance(col, dict) else ["(not a mapping)"]
+        extra = (sorted(set(map(str, col)) - column_keys) if isinstance(col, dict)
+                 else [] if bare_columns and isinstance(col, str) else ["(not a mapping)"])
         if extra:
             raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
-    if path.stem != name:
-        raise SchemaError(f"{path.name}: declares table {name!r}; the file must be named {name}.yaml")
+    if path.stem != spec["name"]:
+        raise SchemaError(f"{path.name}: declares {kind} {spec['name']!r}; the file must be named {spec['name']}.yaml")
+    return spec
+
+
+def read_table(path: Path) -> Table:
+    spec = _read_spec(path, "table", {"name", "layer", "description", "primary_key", "columns", "checks"},
+                      {"name", "type", "description", "nullable", "unit"})
+    name = spec["name"]
     description = (spec.get("description") or "").strip()
     if not description:
         raise SchemaError(f"{name}: the table has no description")
@@ -331,25 +341,10 @@ def read_common_columns(views_dir: Path) -> dict[str, dict]:
 
 def read_view(path: Path, common: dict[str, dict] | None = None) -> View:
     common = common or {}
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SchemaError(f"{path.name}: not valid YAML: {exc}") from exc
-    if not isinstance(spec, dict) or not spec.get("name"):
-        raise SchemaError(f"{path.name}: needs a mapping with a `name`")
+    # a bare column name is a shared column described in _columns.yaml
+    spec = _read_spec(path, "view", {"name", "description", "columns", "export", "materialised"},
+                      {"name", "description", "unit", "type", "nullable"}, bare_columns=True)
     name = spec["name"]
-    # a misspelt key (`materialized`, `descripton`) must fail, not silently drop what it says
-    unknown = sorted(set(map(str, spec)) - {"name", "description", "columns", "export", "materialised"})
-    if unknown:
-        raise SchemaError(f"{path.name}: unknown key(s) {', '.join(unknown)}")
-    for col in spec.get("columns") or []:
-        # a bare name is a shared column described in _columns.yaml
-        extra = (sorted(set(map(str, col)) - {"name", "description", "unit", "type", "nullable"}) if isinstance(col, dict)
-                 else [] if isinstance(col, str) else ["(not a mapping)"])
-        if extra:
-            raise SchemaError(f"{path.name}: column {col.get('name') if isinstance(col, dict) else col!r}: unknown key(s) {', '.join(extra)}")
-    if path.stem != name:
-        raise SchemaError(f"{path.name}: declares view {name!r}; the file must be named {name}.yaml")
     description = (spec.get("description") or "").strip()
     if not description:
         raise SchemaError(f"{name}: the view has no description")
