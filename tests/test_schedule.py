@@ -103,9 +103,15 @@ def test_serve_registers_the_nightly_cron_and_runs_a_triggered_run(prefect_serve
         assert (schedule["cron"], schedule["timezone"]) == ("0 2 * * *", "Asia/Shanghai")
         assert found["parameters"]["sites_file"] == str(sites)
 
-        created = httpx.post(f"{api}/deployments/{found['id']}/create_flow_run", json={}, timeout=30)
-        assert created.status_code in (200, 201), f"{created.status_code} {created.text[:500]}"
-        run = created.json()
+        def create_run():
+            # A busy server's SQLite answers 503 (database locked) for a moment: ask again.
+            r = httpx.post(f"{api}/deployments/{found['id']}/create_flow_run", json={}, timeout=30)
+            if r.status_code == 503:
+                return None
+            assert r.status_code in (200, 201), f"{r.status_code} {r.text[:500]}"
+            return r.json()
+
+        run = _wait("the server to create the flow run", create_run, 60, log)
 
         def finished():
             state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]
