@@ -248,7 +248,7 @@ def create_app(db: Path | str, *, raw_dir: Path | str | None = None, warm: bool 
         snap, sql, params = _export(request)
         cur = snap.cursor()
         try:
-            table = cur.execute(sql, params).fetch_arrow_table()
+            table = cur.execute(sql, params).to_arrow_table()
         finally:
             cur.close()
         buf = io.BytesIO()
