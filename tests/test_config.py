@@ -25,10 +25,10 @@ from gknb.config import check_for, configuration_files
 from gknb.errors import ConfigError
 from gknb.paths import SCHEMAS_DIR
 
+from conftest import SAMPLES
+
 GKNB = str(Path(sys.executable).with_name("gknb"))
-CORPUS = Path("/work/shared/corpus")
-REPORT = CORPUS / "markdown" / "shanghai_office_2025.md"
-pytestmark = pytest.mark.skipif(not REPORT.exists(), reason="needs the shared corpus")
+REPORT = SAMPLES / "markdown" / "shanghai_office_2025.md"
 
 
 # --- one structural break per configuration file ------------------------------------------------

@@ -25,11 +25,11 @@ import pytest
 
 from gknb.warehouse.load import load_document
 from gknb.warehouse.publish import building, connect_readonly
+from conftest import SAMPLES
 from warehouse_helpers import extracted_from_truth
 
 GKNB = str(Path(sys.executable).with_name("gknb"))
-REPORT = Path("/work/shared/corpus/markdown/shanghai_office_2025.md")
-needs_corpus = pytest.mark.skipif(not REPORT.exists(), reason="needs the shared corpus")
+REPORT = SAMPLES / "markdown" / "shanghai_office_2025.md"
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="mounts a tmpfs (root only)")
 
@@ -73,7 +73,6 @@ def _dead_pid() -> int:
 
 # --- item 7: special files in an input folder ------------------------------------------------------
 
-@needs_corpus
 def test_special_files_are_skipped_with_a_reason_and_never_opened(tmp_path):
     """Was: a FIFO or a symlink to /dev/zero hung `gknb ingest` at hashing."""
     inputs = tmp_path / "in"
@@ -179,12 +178,11 @@ def test_temporaries_of_killed_runs_are_removed_by_the_next_run(tmp_path):
 
 # --- item 10: refuse to destroy ----------------------------------------------------------------------
 
-@needs_corpus
 @pytest.mark.parametrize("fresh", [True, False])
 def test_ingest_refuses_a_db_that_is_not_a_warehouse(tmp_path, fresh):
     """Was: `gknb ingest --fresh --db report.pdf` replaced the PDF with a warehouse, exit 0."""
     report = tmp_path / "report.pdf"
-    shutil.copy(Path("/work/shared/corpus/pdf/hongze_2023.pdf"), report)
+    shutil.copy(SAMPLES / "pdf" / "hongze_2023.pdf", report)
     before = _sha(report)
     args = ["ingest", "--no-progress", "--workers", "1", "--db", str(report), str(REPORT)]
     done = _gknb(tmp_path, *(args + (["--fresh"] if fresh else [])))
@@ -230,7 +228,6 @@ def _umount(point: Path) -> None:
 
 
 @needs_root
-@needs_corpus
 def test_a_full_disk_is_one_line_and_the_warehouse_is_untouched(tmp_path):
     """Was: 46 lines ending `cannot rollback - no transaction is active`, hiding the full disk."""
     disk = tmp_path / "disk"
@@ -271,7 +268,6 @@ def test_a_full_disk_is_one_line_and_the_warehouse_is_untouched(tmp_path):
 
 
 @needs_root
-@needs_corpus
 def test_a_read_only_folder_is_one_line(tmp_path):
     """Was: `OSError … .lock` with a traceback."""
     disk = tmp_path / "ro"
@@ -291,7 +287,6 @@ def test_a_read_only_folder_is_one_line(tmp_path):
 
 
 @needs_root
-@needs_corpus
 def test_a_folder_without_write_permission_is_one_line(tmp_path):
     """A user who may not write beside the warehouse (root ignores modes: run as nobody)."""
     setpriv = shutil.which("setpriv")
@@ -338,7 +333,6 @@ with writer_lock(Path(sys.argv[1])):
 """
 
 
-@needs_corpus
 def test_a_second_writer_says_whom_it_waits_for(tmp_path):
     """Was: a second `gknb ingest` waited on the lock without a word."""
     db = _warehouse(tmp_path / "wh.duckdb")
