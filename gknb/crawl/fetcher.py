@@ -108,13 +108,17 @@ class Fetcher:
             return response
 
     def _get_with_retries(self, url: str, site: Site, headers: dict[str, str]) -> tuple[Response, int]:
-        """Retries 5xx, 429 and timeouts with exponential backoff, at most `site.retries` times."""
+        return self._with_retries(lambda target: self._get_once(target, site, headers), url, site)
+
+    def _with_retries(self, once, url: str, site: Site) -> tuple[Response, int]:
+        """`once(url)` again on 5xx, 429 and timeouts with exponential backoff, at most `site.retries`
+        times; returns the response and the attempts it took."""
         last_error: Exception | None = None
         for attempt in range(site.retries + 1):
             if attempt:
                 self._sleep(self._backoff(site, attempt, last_error))
             try:
-                response = self._get_once(url, site, headers)
+                response = once(url)
             except DeadlineExceeded:
                 raise  # a server that trickles is not retried: it would cost the deadline again
             except (httpx.TimeoutException, httpx.TransportError) as exc:
@@ -192,13 +196,13 @@ class Fetcher:
             return self._get_once(target, site, {}, deadline=remaining, max_bytes=site.robots_max_bytes, truncate=True)
 
         try:
-            response = self._robots_with_retries(once, url, site)
+            response = self._with_retries(once, url, site)[0]
             hops = 0
             while response.status in REDIRECT_STATUSES and hops < site.max_redirects:
                 target = urljoin(url, response.headers.get("location", ""))
                 if not site.allows_url(target):
                     return None, ""
-                response = self._robots_with_retries(once, target, site)
+                response = self._with_retries(once, target, site)[0]
                 hops += 1
         except FetchFailed as exc:
             return exc.status, ""
@@ -207,26 +211,6 @@ class Fetcher:
         except (TooLarge, httpx.HTTPError, OSError):
             return None, ""
         return response.status, response.body.decode("utf-8", errors="replace")
-
-    def _robots_with_retries(self, once, url: str, site: Site) -> Response:
-        last: Exception | None = None
-        for attempt in range(site.retries + 1):
-            if attempt:
-                self._sleep(self._backoff(site, attempt, last))
-            try:
-                response = once(url)
-            except DeadlineExceeded:
-                raise
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = exc
-                continue
-            if response.status in RETRY_STATUSES:
-                last = _StatusError(response)
-                continue
-            return response
-        if isinstance(last, _StatusError):
-            raise FetchFailed(f"{url}: HTTP {last.response.status}", status=last.response.status)
-        raise FetchFailed(f"{url}: {last}")
 
 
 class _StatusError(Exception):
