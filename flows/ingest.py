@@ -76,10 +76,37 @@ def _extract_locally(jobs: list, workers: int, timeout: float | None) -> list:
 
 
 def _extract_alone(jobs: list, timeout: float | None) -> list:
+    import multiprocessing
+
     from gknb.pipeline import ProcessExtractor
 
+    if multiprocessing.current_process().daemon:
+        return _extract_in_this_process(jobs)
     with ProcessExtractor(1, timeout, _extractor()) as pool:
         return [doc for doc, _ in pool.map(jobs)]
+
+
+def _extract_in_this_process(jobs: list) -> list:
+    """Extraction in a daemonic process, which may not start the one-document child that gives a
+    crash its own process and a document its timeout: Dask's worker processes are daemonic unless
+    the cluster sets `distributed.worker.daemon: false` (docs/crawl_and_flows.md). A crash then
+    costs the worker; Dask reschedules the group or the flow rejects its documents."""
+    from gknb.pipeline import _is_config_error
+    from gknb.warehouse.types import ExtractedDocument
+
+    extract, docs = _extractor(), []
+    for job in jobs:
+        if job.ready is not None:
+            docs.append(job.ready)
+            continue
+        try:
+            docs.append(extract(job.path))
+        except Exception as exc:  # noqa: BLE001 - one bad document, not the group
+            if _is_config_error(exc):
+                raise
+            message = " ".join(f"extractor failed: {type(exc).__name__}: {exc}".split())[:500]
+            docs.append(ExtractedDocument(job.path, job.sha256, job.size, error=message, error_kind="internal"))
+    return docs
 
 
 def _failed_group(jobs: list, error: BaseException) -> list:

@@ -60,3 +60,17 @@ def _executed_on_workers(cluster) -> int:
     with Client(cluster) as client:
         counts = client.run(lambda dask_worker: dask_worker.state.executed_count)
     return sum(counts.values())
+
+
+def test_worker_processes_that_are_daemonic_extract_in_process(samples, tmp_path):
+    """`dask worker` and LocalCluster(processes=True) start daemonic processes, which may not have
+    children: the group is extracted in the worker itself, with the same cells as locally."""
+    from distributed import LocalCluster
+
+    files = [str(p) for p in sorted((samples / "seeds").glob("*.txt"))[:2]]
+    local_db, dask_db = tmp_path / "local.duckdb", tmp_path / "dask.duckdb"
+    local = ingest(files, str(local_db), workers=1)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as procs:
+        on_dask = ingest(files, str(dask_db), dask_address=procs.scheduler_address)
+    assert on_dask.rejected == 0 and local.loaded == on_dask.loaded == 2
+    assert _rows(dask_db, CELLS) == _rows(local_db, CELLS)
