@@ -98,13 +98,12 @@ class Job:
 
 
 def default_workers() -> int:
-    """Extraction worker processes by default: GKNB_EXTRACT_WORKERS, else one per core available
-    but one - that core is the loader's (the parent process, which also refreshes the rollups).
+    """Extraction worker processes by default: GKNB_EXTRACT_WORKERS, else one per core available.
 
-    On the 2-core machines gknb runs on that is 1, measured (bench/results/national.md): 1,000
-    generated reports cost the same CPU with 1 or 2 workers (21.5 vs 20.1-21.5 s) and no less wall
-    time with 2 (85-132 s vs 91-118 s, load average 11: the cores are shared), while a second
-    worker is another process to feed and hold in memory.
+    Measured on an idle 2-core machine (bench/results/national.md, "Worker processes"): 2,000
+    generated reports took 40-50 s with 1 worker and 26-32 s with 2, for 14% more CPU and 20 MB
+    more memory. The loader (the parent) needs about a tenth of a core and overlaps with the
+    workers, so it does not need a core of its own.
     """
     value = os.environ.get(WORKERS_ENV)
     if value:
@@ -112,8 +111,7 @@ def default_workers() -> int:
             return max(1, int(value))
         except ValueError:
             raise IngestError(f"{WORKERS_ENV}={value!r}: not a number of workers") from None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores - 1)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def extract_timeout() -> float | None:
@@ -289,6 +287,9 @@ def _worker_main(conn, extract: Callable, die_with_parent: bool) -> None:
     the parent is gone (EOF on the pipe)."""
     if die_with_parent:
         _die_with_parent()
+    # The pool already has a process per core: OCR's onnxruntime must not start a thread per core
+    # in each of them (all cores per process cost 1.4x the CPU of one thread on a loaded machine).
+    os.environ.setdefault("GKNB_OCR_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:  # the extractors' imports (seconds on a busy machine) must not count against a document's time

@@ -24,7 +24,7 @@ def crawl(
     sites: Optional[Path] = typer.Option(None, "--sites", help="Site list (default schemas/sites.yaml): its enabled sites are crawled, or its defaults apply to the start URLs given."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: the pipeline's default for this machine)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: one per core, or GKNB_EXTRACT_WORKERS)."),
     rate: Optional[float] = typer.Option(None, "--rate", min=0.01, help="Requests per second to one host (default from the site list: 1)."),
     depth: Optional[int] = typer.Option(None, "--depth", min=0, help="Discovery depth for start URLs: links followed from a start page to agencies' report columns (default from the site list: 3; 0 = the start URLs are the columns)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress display (logs, CI)."),
@@ -93,7 +93,7 @@ def nightly(
     sites: Optional[Path] = typer.Option(None, "--sites", help="Site list (default schemas/sites.yaml; its enabled sites are crawled)."),
     raw: Optional[Path] = typer.Option(None, "--raw", help=RAW_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder: dashboard/ (index.html) and the published snapshot/ (default: the data directory)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: the pipeline's default, 1, or GKNB_EXTRACT_WORKERS)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: one per core, or GKNB_EXTRACT_WORKERS)."),
     dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler address (tcp://host:8786) to extract on a cluster; default the GKNB_DASK_ADDRESS environment variable."),
     notify: Optional[str] = typer.Option(None, "--notify", help=NOTIFY_HELP),
 ) -> None:

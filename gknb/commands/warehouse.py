@@ -15,7 +15,7 @@ DB_HELP = "Warehouse file (default: warehouse.duckdb in the data directory)."
 def ingest(
     paths: List[Path] = typer.Argument(..., help="Report files and folders (walked recursively; hidden files and *.jsonl skipped)."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default 1, measured fastest on 2 cores; or GKNB_EXTRACT_WORKERS)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extraction worker processes (default: one per core, measured fastest on 2 cores; or GKNB_EXTRACT_WORKERS)."),
     fresh: bool = typer.Option(False, "--fresh", help="Rebuild the warehouse from empty instead of adding to it."),
     retry_rejected: bool = typer.Option(False, "--retry-rejected", help="Extract files recorded as rejected again (after an extractor fix)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (logs, CI)."),
