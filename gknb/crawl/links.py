@@ -55,22 +55,22 @@ def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: b
     page only attachments count (its other links are navigation). `has_report_table`: the page holds
     a table with the report's words (an HTML report, not a layout table).
     """
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, "lxml")
-    base = soup.find("base", href=True)
-    base_url = urljoin(base_url, base["href"]) if base else base_url
+    root = _parse(html)
+    if root is None:
+        return PageLinks()
+    base = next((b.get("href") for b in root.iter("base") if b.get("href")), None)
+    base_url = urljoin(base_url, base) if base else base_url
     found = PageLinks(has_report_table=any(
-        patterns.matches("report_table_text", table.get_text(" ", strip=True)) for table in soup.find_all("table")))
+        patterns.matches("report_table_text", _text(table)) for table in root.iter("table")))
     seen: set[str] = set()
-    for anchor in soup.find_all("a", href=True):
-        href = anchor["href"].strip()
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
         if not href or patterns.matches("exclude_url", href):
             continue
         url = urldefrag(urljoin(base_url, href)).url
         if url in seen or url == urldefrag(base_url).url:
             continue
-        text = " ".join(anchor.get_text(" ", strip=True).split())
+        text = _text(anchor)
         # List pages often cut long titles ("…2023年政府信息公开…") and keep the whole in title="".
         title = " ".join(str(anchor.get("title") or "").split())
         if patterns.matches("navigation_text", text):
@@ -93,6 +93,32 @@ def read_links(html: str, base_url: str, patterns: LinkPatterns, *, list_page: b
             continue
         seen.add(url)
     return found
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _parse(html: str):
+    """The page's element tree (lxml: a list page's thousand links and a report page's tables are
+    read about ten times faster than through BeautifulSoup), or None for an empty page."""
+    import lxml.html
+    from lxml.etree import ParserError
+
+    try:
+        # lxml refuses a str that still declares its bytes' encoding
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+    except (ParserError, ValueError):
+        return None
+
+
+def _text(element) -> str:
+    """An element's text (scripts, styles and comments left out), pieces joined by single spaces."""
+    pieces = [element.text or ""]
+    for node in element.iterdescendants():
+        if isinstance(node.tag, str) and node.tag not in ("script", "style"):
+            pieces.append(node.text or "")
+        pieces.append(node.tail or "")  # a tail is its parent's text, inside `element`
+    return " ".join(" ".join(pieces).split())
 
 
 def trs_pager(html: str) -> tuple[int, str, str] | None:
