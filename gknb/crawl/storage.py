@@ -30,6 +30,7 @@ class RawStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._swept: set[Path] = set()  # folders whose killed crawls' part files are removed
 
     def put(self, data: bytes, url: str, content_type: str | None = None) -> tuple[str, Path]:
         """Stores `data` (once) and returns (sha256, path)."""
@@ -40,7 +41,9 @@ class RawStore:
             # Write then rename, so a crash never leaves a truncated file under a valid name.
             from gknb.warehouse.publish import remove_stale, unique_temp
 
-            remove_stale(path.parent, path.name)  # a killed crawl's part file of these bytes
+            if path.parent not in self._swept:  # once a crawl: a folder holds thousands of files
+                remove_stale(path.parent, None)  # killed crawls' part files
+                self._swept.add(path.parent)
             tmp = unique_temp(path)
             try:
                 with open(tmp, "xb") as out:
