@@ -61,17 +61,21 @@ def site_rows(result: CrawlResult) -> list[dict]:
 
 @task(name="crawl-site", task_run_name="crawl {site.name}", tags=[NETWORK_TAG], retries=2,
       retry_delay_seconds=[5, 30], retry_condition_fn=transient_only, cache_policy=NO_CACHE)
-def crawl_site(site: Site, db: str, raw_dir: str | None) -> CrawlResult:
+def crawl_site(site: Site, db: str, raw_dir: str | None, feed: str | None = None) -> CrawlResult:
     """Crawls one site. Per-URL failures are in the result; the task is retried only if the crawl
-    itself broke for a reason that may pass."""
+    itself broke for a reason that may pass. `feed`: the key of a gknb.crawl.load.DocumentFeed
+    that hands each document to the pipeline as soon as it is stored."""
+    from functools import partial
     from pathlib import Path
 
     from prefect.artifacts import create_table_artifact
 
     from gknb.crawl import crawl
+    from gknb.crawl.load import DocumentFeed
 
     logger = get_run_logger()
-    result = crawl([site], Path(db), Path(raw_dir) if raw_dir else None)
+    result = crawl([site], Path(db), Path(raw_dir) if raw_dir else None,
+                   on_document=partial(DocumentFeed.put_for, feed) if feed else None)
     for fetch in result.failures:
         if fetch.error_kind in ("robots", "outside_allow_list") and "unreachable" not in (fetch.error or ""):
             logger.info("%s: refused %s: %s", site.name, fetch.error_kind, fetch.error)
@@ -126,11 +130,11 @@ class _Journals:
 
 
 @flow(name="gknb-crawl", log_prints=True, validate_parameters=False, task_runner=crawl_task_runner())
-def crawl(sites: list[Site], db: str, raw_dir: str | None = None) -> CrawlResult:
+def crawl(sites: list[Site], db: str, raw_dir: str | None = None, feed: str | None = None) -> CrawlResult:
     """Crawls every site side by side (one task each); each host keeps its own rate limit. A site
     whose task failed for good is a failed site of the run (logged at ERROR); the others go on."""
     logger = get_run_logger()
-    futures = crawl_site.map(sites, db=unmapped(db), raw_dir=unmapped(raw_dir))
+    futures = crawl_site.map(sites, db=unmapped(db), raw_dir=unmapped(raw_dir), feed=unmapped(feed))
     results = []
     broken: dict[str, str] = {}
     for site, future in zip(sites, futures):

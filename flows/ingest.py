@@ -161,11 +161,11 @@ def _log_progress(logger, every: int):
     """An `ingest(progress=...)` callback that logs a line every `every` documents and at the end."""
     state = {"next": every}
 
-    def progress(done: int, total: int, run) -> None:
+    def progress(done: int, total: int | None, run) -> None:
         if done >= state["next"] or done == total:
             state["next"] = done + every
-            logger.info("ingest: %d/%d documents: %d loaded, %d rejected, %d unchanged, %d duplicates",
-                        done, total, run.loaded, run.rejected, run.unchanged, run.duplicates)
+            logger.info("ingest: %d/%s documents: %d loaded, %d rejected, %d unchanged, %d duplicates",
+                        done, "?" if total is None else total, run.loaded, run.rejected, run.unchanged, run.duplicates)
 
     return progress
 
@@ -200,8 +200,13 @@ def run_ingest(inputs: Iterable, db: str | Path, placement: ExtractionPlacement,
     or threads over the local pool) running gknb.pipeline.ingest with group tasks; returns the IngestRun."""
     import uuid
 
+    from collections.abc import Sized
+
     batch = uuid.uuid4().hex
-    _BATCHES[batch] = (list(inputs), list(fetches))
+    # A list is walked up front (its count known); a stream (a crawl going on) and its fetches as
+    # they come, the fetches read after the last document.
+    _BATCHES[batch] = (list(inputs) if isinstance(inputs, Sized) else inputs,
+                       list(fetches) if isinstance(fetches, Sized) else fetches)
     try:
         return ingest_documents.with_options(task_runner=extract_task_runner(placement))(
             batch, str(db), placement, trigger, group_size)

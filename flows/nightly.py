@@ -165,22 +165,32 @@ def _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, d
     except (NoSites, CrawlError) as exc:
         raise NightlyError(str(exc)) from exc
 
-    stage = time.perf_counter()
-    names = ", ".join(site.name for site in sites[:3]) + (f" +{len(sites) - 3}" if len(sites) > 3 else "")
-    result = crawl.with_options(flow_run_name=f"crawl {len(sites)} site(s): {names}")(sites, db, raw_dir)
-    seconds["crawl"] = time.perf_counter() - stage
-
-    from gknb.crawl.load import source_docs
+    from gknb.crawl.load import DocumentFeed
     from gknb.crawl.report import counters
 
-    # One pipeline (gknb.pipeline via flows.ingest.run_ingest): extraction as group tasks, loading,
-    # crawl state, rollups and the run row in one build; its time split into the two stages.
     stage = time.perf_counter()
+    names = ", ".join(site.name for site in sites[:3]) + (f" +{len(sites) - 3}" if len(sites) > 3 else "")
+    crawl_run = crawl.with_options(flow_run_name=f"crawl {len(sites)} site(s): {names}")
+    crawl_ended: list[float] = []
+
+    def crawl_sites(feed: str):
+        try:
+            return crawl_run(sites, db, raw_dir, feed=feed)
+        finally:
+            crawl_ended.append(time.perf_counter())
+
+    # The crawl (a subflow, in a thread) and the one pipeline (gknb.pipeline via
+    # flows.ingest.run_ingest: extraction as group tasks, loading, crawl state, rollups and the run
+    # row in one build) go on together: each document is extracted once it is stored, not after
+    # the last site. A crawl that breaks for good discards the build.
     placement = extraction_placement(workers, dask_address)
-    run = run_ingest(source_docs(result), db, placement, fetches=result.fetches, trigger="nightly")
+    with DocumentFeed(crawl_sites) as feed:
+        run = run_ingest(feed.documents(), db, placement, fetches=feed.fetches, trigger="nightly")
+        result = feed.result()
     if result.journal is not None:
         result.journal.done()  # the fetches are in the warehouse now
     ingest_wall = time.perf_counter() - stage
+    seconds["crawl"] = (crawl_ended[0] if crawl_ended else time.perf_counter()) - stage
     loading = run.load_seconds + run.rollup_seconds
     seconds["extract (wall)"] = max(ingest_wall - loading, 0.001)
     seconds["load + rollups"] = loading

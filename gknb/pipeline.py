@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_ready
@@ -607,16 +608,19 @@ def ingest(inputs: Iterable[str | Path | SourceDoc], db: str | Path, *, workers:
     from gknb.warehouse.publish import building
     from gknb.warehouse.rollups import refresh_rollups
 
-    # Paths only, as str (~200 bytes a file); raises for a missing input before anything starts.
-    files = [(str(path), source) for path, source in iter_inputs(inputs)]
-    fetches = list(fetches)
+    if isinstance(inputs, Sized):
+        # Paths only, as str (~200 bytes a file); raises for a missing input before anything starts.
+        files = [(str(path), source) for path, source in iter_inputs(inputs)]
+        total = len(files)
+    else:  # a stream (a crawl going on: gknb.crawl.load.DocumentFeed), taken as it comes
+        files, total = iter_inputs(inputs), None
     workers = workers or default_workers()
     if timeout is True:
         timeout = extract_timeout()
     group_size = group_size or GROUP_SIZE
     run = IngestRun(run_id=new_run_id(), started=utcnow(), trigger=trigger, workers=workers,
                     sample_size=REJECTED_SAMPLE)
-    total, done = len(files), 0
+    done = 0
     clock = time.perf_counter()
 
     def advance(n: int) -> None:
@@ -646,9 +650,11 @@ def ingest(inputs: Iterable[str | Path | SourceDoc], db: str | Path, *, workers:
             for doc, job in extractor.map(jobs):
                 loader.add(doc, job.source)
         loader.flush()
+        total = done if total is None else total
         if progress is not None:
             progress(done, total, run)  # the final counts
         con.execute("RESET threads")
+        fetches = list(fetches)  # after the documents: a streamed crawl's records are complete now
         if fetches:
             record_fetches(con, fetches)
             run.count_fetches(fetches)

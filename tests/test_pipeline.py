@@ -340,3 +340,59 @@ def test_a_worker_is_replaced_after_its_share_of_documents():
             assert doc.ok
             pids.update(w.process.pid for w in pool._pool)
     assert len(pids) == 3  # 5 documents, 2 per worker
+
+
+def test_a_crawl_feeds_the_pipeline_while_it_goes_on_and_its_error_discards_the_build(tmp_path):
+    """gknb.crawl.load.DocumentFeed: documents are extracted before the crawl has ended; a crawl
+    that then fails raises in the consumer, and the warehouse being built is not published."""
+    import threading
+    from datetime import timezone
+
+    from gknb.crawl.load import DocumentFeed
+    from gknb.crawl.types import CrawledDocument, CrawlResult
+
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    docs = []
+    for i in range(300):  # past the pipeline's hashing chunk (HASH_CHUNK), so a job can start
+        path = folder / f"{i:03d}.txt"
+        path.write_text(f"不是年报 {i}\n", encoding="utf-8")
+        docs.append(CrawledDocument(path=path, url=f"http://127.0.0.1/{i:03d}.txt",
+                                    fetched_at=datetime.now(timezone.utc), http_status=200, etag=None,
+                                    last_modified=None, sha256="", changed=True))
+    first_extracted = threading.Event()
+
+    class Marking:
+        def map(self, jobs):
+            with ProcessExtractor(1) as pool:
+                for result in pool.map(jobs):
+                    first_extracted.set()
+                    yield result
+
+    def crawl(fails: bool):
+        def run(key: str):
+            for doc in docs[:280]:
+                DocumentFeed.put_for(key, doc)
+            assert first_extracted.wait(120), "the pipeline waited for the crawl to end"
+            for doc in docs[280:]:
+                DocumentFeed.put_for(key, doc)
+            DocumentFeed.put_for(key, docs[0])  # handed again (a retried site): loaded once
+            if fails:
+                raise OSError("the raw store's disk is full")
+            return CrawlResult(documents=docs)
+        return run
+
+    db = tmp_path / "w.duckdb"
+    with DocumentFeed(crawl(fails=False)) as feed:
+        run = ingest(feed.documents(), db, workers=1, fetches=feed.fetches, extractor=Marking())
+    assert run.documents == 300 and run.rejected == 300
+    assert _query(db, "SELECT count(*) FROM documents") == [(300,)]
+
+    first_extracted.clear()
+    before = db.read_bytes()
+    for doc in docs:
+        doc.path.write_text(doc.path.read_text(encoding="utf-8") + "改\n", encoding="utf-8")
+    with pytest.raises(OSError, match="disk is full"):
+        with DocumentFeed(crawl(fails=True)) as feed:
+            ingest(feed.documents(), db, workers=1, fetches=feed.fetches, extractor=Marking())
+    assert db.read_bytes() == before

@@ -41,7 +41,7 @@ class Crawl:
     """One crawl over some sites, sharing a fetcher (client, robots.txt cache, rate limiter)."""
 
     def __init__(self, fetcher: Fetcher, store: RawStore, prior: dict[str, PriorFetch], known_sha: set[str],
-                 on_fetch=None, journal: Journal | None = None):
+                 on_fetch=None, journal: Journal | None = None, on_document=None):
         self.fetcher = fetcher
         self.store = store
         self.prior = prior
@@ -50,6 +50,7 @@ class Crawl:
         self._visited: set[str] = set()
         self._lock = threading.Lock()
         self._on_fetch = on_fetch
+        self._on_document = on_document  # each document as it is stored (gknb.crawl.load.DocumentFeed)
         self._journal = journal
         self._site_deadline: dict[str, float] = {}
         self._skipped: dict[str, int] = {}
@@ -220,14 +221,17 @@ class Crawl:
     def _hand_on(self, fetch: Fetch, site: Site) -> None:
         """Hands a fetched document on for ingestion. Unchanged ones too: the pipeline finds them
         recorded and counts them unchanged, so the crawl's counters and the run's agree."""
+        document = CrawledDocument(
+            path=Path(fetch.raw_path), url=fetch.url, fetched_at=fetch.fetched_at,
+            http_status=fetch.http_status, etag=fetch.etag, last_modified=fetch.last_modified,
+            sha256=fetch.sha256, changed=fetch.changed, column_url=fetch.column_url, site=site.name,
+        )
         with self._lock:
             if not fetch.changed and fetch.sha256 in self.known_sha:
                 self.result.unchanged += 1
-            self.result.documents.append(CrawledDocument(
-                path=Path(fetch.raw_path), url=fetch.url, fetched_at=fetch.fetched_at,
-                http_status=fetch.http_status, etag=fetch.etag, last_modified=fetch.last_modified,
-                sha256=fetch.sha256, changed=fetch.changed, column_url=fetch.column_url, site=site.name,
-            ))
+            self.result.documents.append(document)
+        if self._on_document is not None:
+            self._on_document(document)
 
     def _report(self, fetch: Fetch) -> None:
         if fetch.error_kind in REFUSALS:
@@ -291,13 +295,14 @@ class _ColumnRead:
 
 def crawl(targets: list[Site] | list[str], db: Path | None = None, raw_dir: Path | None = None, *,
           site_workers: int = 4, progress: bool = False, client: httpx.Client | None = None,
-          **overrides) -> CrawlResult:
+          on_document=None, **overrides) -> CrawlResult:
     """Crawls `targets` (Site objects, or start URLs crawled with the defaults of schemas/sites.yaml,
     `overrides` replacing any default); reads the last crawl's state from the warehouse `db`;
     stores bodies under `raw_dir`. Writes nothing to `db`: ingest the documents, then record the
     fetches (gknb.crawl.load), so a document is never marked fetched before it is loaded. Until
     then the fetches are in a journal under `raw_dir` (replayed by the next crawl if this one is
-    killed); call `result.journal.done()` once loaded."""
+    killed); call `result.journal.done()` once loaded. `on_document(CrawledDocument)` is called
+    from the crawl's threads as each document is stored (to extract while the crawl goes on)."""
     sites = [t for t in targets if isinstance(t, Site)]
     urls = [t for t in targets if isinstance(t, str)]
     if urls:
@@ -316,7 +321,7 @@ def crawl(targets: list[Site] | list[str], db: Path | None = None, raw_dir: Path
     user_agent = sites[0].user_agent if sites else "gknb-crawler/0.1"
     try:
         with _progress(progress) as on_fetch, Fetcher(user_agent=user_agent, client=client) as fetcher:
-            run = Crawl(fetcher, store, prior, known_sha, on_fetch=on_fetch, journal=journal)
+            run = Crawl(fetcher, store, prior, known_sha, on_fetch=on_fetch, journal=journal, on_document=on_document)
             # Sites run side by side (each host is still rate-limited on its own); pages of one site in order.
             with ThreadPoolExecutor(max_workers=max(1, min(site_workers, len(sites) or 1))) as pool:
                 list(pool.map(run.site, sites))
