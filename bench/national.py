@@ -78,20 +78,23 @@ class _Base:
         return out.getvalue()
 
 
-def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int = 24) -> list[dict]:
-    """n files in `folder` (sub-folders of 1,000); returns what each one holds."""
-    from gknb.testing.synth import draw_report
+def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int = 24,
+             pdf_every: int = 0) -> list[dict]:
+    """n files in `folder` (sub-folders of 1,000); returns what each one holds. With `pdf_every`
+    k, every k-th file is a PDF: a Word variant converted by LibreOffice (100 a run)."""
+    from gknb.testing.synth import docx_to_pdf, draw_report
 
     folder.mkdir(parents=True, exist_ok=True)
     scratch = folder.parent / (folder.name + ".bases")
     scratch.mkdir(exist_ok=True)
+    base_forms = set(forms) | ({"docx"} if pdf_every else set())
     bases = {form: [_Base(draw_report(100 + k, ("2019", "2021")[k % 2]), form, scratch)
-                    for k in range(bases_per_form)] for form in forms}
+                    for k in range(bases_per_form)] for form in base_forms}
     shutil.rmtree(scratch)
-    made, per_district = [], {}
+    made, per_district, to_pdf = [], {}, []
     for i in range(n):
-        form = forms[i % len(forms)]
-        base = bases[form][(i // len(forms)) % bases_per_form]
+        form = "pdf" if pdf_every and i % pdf_every == pdf_every - 1 else forms[i % len(forms)]
+        base = bases["docx" if form == "pdf" else form][(i // len(forms)) % bases_per_form]
         district = base.rep.district
         k = per_district.get(district, 0)
         per_district[district] = k + 1
@@ -100,9 +103,23 @@ def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int =
         if i % 1000 == 0:
             sub.mkdir(exist_ok=True)
         path = sub / f"r{i:06d}.{form}"
-        path.write_bytes(base.variant(agency))
+        if form == "pdf":
+            source = path.with_suffix(".docx")
+            source.write_bytes(base.variant(agency))
+            to_pdf.append(source)
+        else:
+            path.write_bytes(base.variant(agency))
         made.append({"path": str(path), "form": form, "agency": agency, "year": base.rep.year,
                      "new_requests": base.rep.new_requests})
+    for at in range(0, len(to_pdf), 100):
+        chunk = to_pdf[at:at + 100]
+        by_folder: dict[Path, list[Path]] = {}
+        for source in chunk:
+            by_folder.setdefault(source.parent, []).append(source)
+        for sub, sources in by_folder.items():
+            docx_to_pdf(sources, sub)
+        for source in chunk:
+            source.unlink()
     return made
 
 
@@ -113,7 +130,7 @@ def change_some(made: list[dict], share: float) -> int:
     changed = 0
     for entry in made[::step]:
         path = Path(entry["path"])
-        if entry["form"] == "docx":
+        if entry["form"] in ("docx", "pdf"):
             continue
         with path.open("ab") as fh:
             fh.write("\n（本报告于次日更正。）\n".encode("utf-8"))
@@ -131,6 +148,8 @@ class _TreeSampler(threading.Thread):
         self.root = psutil.Process(pid)
         self.every, self.peak_tree, self.peak_parent, self.peak_procs = every, 0, 0, 0
         self.written: dict[int, int] = {}
+        self.timeline: list[tuple[float, int]] = []  # (seconds since start, tree RSS)
+        self.started = time.perf_counter()
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -152,6 +171,7 @@ class _TreeSampler(threading.Thread):
                 if p.pid == self.root.pid:
                     self.peak_parent = max(self.peak_parent, rss)
             self.peak_tree = max(self.peak_tree, total)
+            self.timeline.append((time.perf_counter() - self.started, total))
             self.peak_procs = max(self.peak_procs, len(procs))
             self.stop.wait(self.every)
 
@@ -179,8 +199,18 @@ def measure(cmd: list[str], env: dict | None = None, cwd: Path | None = None) ->
         "peak_rss_parent_mb": round(sampler.peak_parent / 2**20, 1),
         "processes": sampler.peak_procs,
         "written_mb": round(sum(sampler.written.values()) / 2**20, 1),
+        "peak_rss_mb_by_tenth": _by_tenth(sampler.timeline, wall),
         "stdout": out.strip().splitlines()[-1] if out.strip() else "",
     }
+
+
+def _by_tenth(timeline: list[tuple[float, int]], wall: float) -> list[float]:
+    """Peak tree RSS (MB) in each tenth of the run's wall time: flat when nothing accumulates."""
+    peaks = [0] * 10
+    for t, rss in timeline:
+        k = min(9, int(10 * t / max(wall, 1e-9)))
+        peaks[k] = max(peaks[k], rss)
+    return [round(p / 2**20) for p in peaks]
 
 
 def _ingest(folder: Path, db: Path, workers: int | None, fresh: bool = False) -> dict:
@@ -206,6 +236,34 @@ def _run_row(db: Path) -> dict:
     keys = ("documents", "loaded", "rejected", "unchanged", "duplicates", "superseded", "extract_seconds", "load_seconds")
     return {**dict(zip(keys, [round(v, 2) if isinstance(v, float) else v for v in row])),
             "current_reports": reports[0], "reports": reports[1], "cells": cells}
+
+
+def _night_after_ingest(db: Path, work: Path, n: int) -> dict:
+    """What `gknb nightly` runs after loading, each step its own `gknb` process: the checks (with
+    Data Docs), the static dashboard, a release (a copy of the warehouse, its Parquet export and
+    dictionary). Previous outputs are removed first so each night writes them whole."""
+    out = work / f"out_{n}"
+    shutil.rmtree(out / "dashboard", ignore_errors=True)
+    steps = {
+        "check": measure([str(GKNB), "check", "--db", str(db), "--no-progress", "--keep-docs", "2"]),
+        "dashboard": measure([str(GKNB), "dashboard", "--db", str(db), "--out", str(out / "dashboard")]),
+        "release": measure([str(GKNB), "release", "--db", str(db), "--releases", str(out / "releases"), "--keep", "2"]),
+    }
+    return steps
+
+
+def snapshot_copy(db: Path) -> dict:
+    """The cost every build pays before writing: copying the published warehouse to a new file
+    (shutil.copyfile, as publish.building does) and fsyncing it; the page cache is warm."""
+    target = db.with_name(db.name + ".copy-bench")
+    t = time.perf_counter()
+    shutil.copyfile(db, target)
+    fd = os.open(target, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    seconds = time.perf_counter() - t
+    target.unlink()
+    return {"mb": round(db.stat().st_size / 2**20, 1), "copy_seconds": round(seconds, 2)}
 
 
 def values_check(db: Path, made: list[dict], sample: int = 500) -> dict:
@@ -239,17 +297,27 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--forms", default="txt,html,docx")
+    ap.add_argument("--pdf-every", type=int, default=1000, help="every k-th file a PDF (0: none)")
+    ap.add_argument("--nights", action="store_true",
+                    help="after each ingest also run check, dashboard, export and release (the nightly's steps)")
     ap.add_argument("--workers", type=int, default=None, help="default: gknb's default")
     ap.add_argument("--changed", type=float, default=0.01)
     ap.add_argument("--flow-files", type=int, default=0, help="files for the flow-vs-ingest comparison (0: skip)")
     ap.add_argument("--compare-workers", type=int, default=0, help="files for the 1-vs-2-workers comparison (0: skip)")
     ap.add_argument("--work", default="/tmp/gknb-national")
     ap.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
+    ap.add_argument("--merge", default="", help="write bench/results from these runs' national.json files "
+                    "(comma-separated; sizes combined) instead of running")
     args = ap.parse_args(argv)
+    if args.merge:
+        runs = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.merge.split(",")]
+        merged = {**runs[-1], "sizes": sorted((e for r in runs for e in r["sizes"]), key=lambda e: e["reports"])}
+        write_results(merged)
+        return
     forms = tuple(args.forms.split(","))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    res: dict = {"forms": list(forms), "workers": args.workers, "cores": os.cpu_count(),
+    res: dict = {"forms": list(forms), "workers": args.workers, "cores": os.cpu_count(), "pdf_every": args.pdf_every,
                  "python": platform.python_version(), "sizes": []}
     out_json = work / "national.json"
 
@@ -271,16 +339,30 @@ def main(argv: list[str] | None = None) -> None:
     for n in (int(s) for s in args.sizes.split(",") if s):
         folder, db = work / f"reports_{n}", work / f"warehouse_{n}.duckdb"
         t = time.perf_counter()
-        made = generate(folder, n, forms)
+        made = generate(folder, n, forms, pdf_every=args.pdf_every)
         entry: dict = {"reports": n, "generate_seconds": round(time.perf_counter() - t, 1),
+                       "pdfs": sum(m["form"] == "pdf" for m in made),
                        "input_mb": round(sum(Path(m["path"]).stat().st_size for m in made) / 2**20, 1)}
         entry["fresh"] = {**_ingest(folder, db, args.workers, fresh=True), **_run_row(db)}
         entry["fresh"]["documents_per_second"] = round(n / entry["fresh"]["wall_seconds"], 1)
         entry["values"] = values_check(db, made)
+        save_partial(res, entry, save)
+        if args.nights:
+            entry["night1"] = _night_after_ingest(db, work, n)
+            entry["export"] = measure([str(GKNB), "export", "--db", str(db), "--out", str(work / f"export_{n}")])
+            shutil.rmtree(work / f"export_{n}", ignore_errors=True)
+            save_partial(res, entry, save)
         entry["unchanged"] = {**_ingest(folder, db, args.workers), **_run_row(db)}
         entry["changed_files"] = change_some(made, args.changed)
         entry["one_percent_changed"] = {**_ingest(folder, db, args.workers), **_run_row(db)}
+        if args.nights:
+            entry["night2"] = _night_after_ingest(db, work, n)
+            entry["night2_total_seconds"] = round(entry["one_percent_changed"]["wall_seconds"] + sum(
+                m["wall_seconds"] for m in entry["night2"].values()), 1)
         entry["warehouse_mb"] = round(db.stat().st_size / 2**20, 1)
+        entry["snapshot"] = snapshot_copy(db)
+        if not args.keep:
+            shutil.rmtree(work / f"out_{n}", ignore_errors=True)
         res["sizes"].append(entry)
         save()
         if not args.keep:
@@ -298,6 +380,13 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(res, indent=2, ensure_ascii=False))
 
 
+def save_partial(res: dict, entry: dict, save) -> None:
+    """Keep what a long size has measured so far in the work folder's JSON."""
+    res["partial"] = entry
+    save()
+    res.pop("partial")
+
+
 def write_results(res: dict) -> None:
     """bench/results/national.json and national.md from a run's JSON."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -305,45 +394,74 @@ def write_results(res: dict) -> None:
     (RESULTS / "national.md").write_text(markdown(res), encoding="utf-8")
 
 
+def _steps(e: dict) -> list[tuple[str, dict]]:
+    """A size's measured steps in the order they ran, labelled."""
+    rows = [("fresh ingest", e["fresh"])]
+    night1 = e.get("night1", {})
+    rows += [(f"`gknb {k}`" + (" (full: first run)" if k == "check" else ""), m) for k, m in night1.items()]
+    if "export" in e:
+        rows.append(("`gknb export` (Parquet)", e["export"]))
+    rows.append(("ingest again, nothing changed", e["unchanged"]))
+    rows.append((f"second night: ingest, {e['changed_files']} files changed", e["one_percent_changed"]))
+    rows += [(f"second night: `gknb {k}`" + (" (incremental)" if k == "check" else ""), m)
+             for k, m in e.get("night2", {}).items()]
+    return rows
+
+
+def scaling_table(res: dict) -> list[str]:
+    """One row per size: what grows and what must not (the README quotes it)."""
+    rows = ["| reports | fresh ingest s | its peak RSS MB | CPU ms / report | `gknb check` full s | its peak RSS MB | "
+            "second night (1% changed) end to end s | its check s | its peak RSS MB (any step) | warehouse MB |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for e in sorted(res["sizes"], key=lambda e: e["reports"]):
+        f, n1, n2 = e["fresh"], e.get("night1", {}), e.get("night2", {})
+        check1, check2 = n1.get("check", {}), n2.get("check", {})
+        night_peak = max([e["one_percent_changed"]["peak_rss_mb"]] + [m["peak_rss_mb"] for m in n2.values()])
+        rows.append(f"| {e['reports']:,} | {f['wall_seconds']} | {f['peak_rss_mb']} | {1000 * f['cpu_seconds'] / e['reports']:.1f} | "
+                    f"{check1.get('wall_seconds', '-')} | {check1.get('peak_rss_mb', '-')} | {e.get('night2_total_seconds', '-')} | "
+                    f"{check2.get('wall_seconds', '-')} | {night_peak} | {e['warehouse_mb']} |")
+    return rows
+
+
 def markdown(res: dict) -> str:
-    lines = ["# National-scale ingest benchmark", "",
-             f"`.venv/bin/python -m bench.national` on {res['cores']} shared cores (Python {res['python']}); "
-             f"forms {', '.join(res['forms'])} in turn; workers: {res['workers'] or 'the default (1)'}. "
-             "Peak RSS is the sum over the process tree (parent, extraction workers, resource tracker).", "",
-             "The cores were shared with seven other engineers' builds (load average 10-13 on 2 cores): wall "
-             "time is 5-8x the CPU time and varies run to run; CPU seconds (parent and workers) and memory are "
-             "the figures to compare.", "",
-             "| reports | step | wall s | CPU s | CPU ms / report | peak RSS MB (tree) | parent MB | written MB | loaded | superseded |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    forms = ", ".join(res["forms"])
+    lines = ["# National-scale benchmark: the nightly run's steps from 1,000 to 150,000 reports", "",
+             f"`.venv/bin/python -m bench.national` on {res['cores']} cores (Python {res['python']}). Generated reports, "
+             f"forms {forms} in turn, every {res.get('pdf_every') or '-'}th file a PDF (LibreOffice from a Word variant); "
+             f"extraction workers: {res['workers'] or 'the default (one per core)'}. Each step is its own `gknb` "
+             "process; peak RSS is the sum over its process tree (parent, extraction workers, resource tracker), "
+             "written MB what the tree wrote to disk.", ""]
+    lines += scaling_table(res) + [""]
     for e in res["sizes"]:
-        for step, label in (("fresh", "fresh ingest"), ("unchanged", "again, nothing changed"),
-                            ("one_percent_changed", f"second night, {e['changed_files']} changed")):
-            m = e[step]
-            lines.append(f"| {e['reports']:,} | {label} | {m['wall_seconds']} | {m['cpu_seconds']} | "
-                         f"{1000 * m['cpu_seconds'] / e['reports']:.1f} | {m['peak_rss_mb']} | "
-                         f"{m['peak_rss_parent_mb']} | {m['written_mb']} | {m['loaded']} | {m['superseded']} |")
-    lines += ["", "Values: " + "; ".join(
-        f"{e['reports']:,} reports: {e['values']['exact']} of {e['values']['checked']} sampled carry exactly the "
-        f"generated new_requests; warehouse {e['warehouse_mb']} MB" for e in res["sizes"]) + "."]
+        lines += [f"## {e['reports']:,} reports ({e.get('pdfs', 0)} PDFs, {e['input_mb']} MB of files)", "",
+                  "| step | wall s | CPU s | CPU ms / report | peak RSS MB | written MB |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for label, m in _steps(e):
+            lines.append(f"| {label} | {m['wall_seconds']} | {m['cpu_seconds']} | "
+                         f"{1000 * m['cpu_seconds'] / e['reports']:.1f} | {m['peak_rss_mb']} | {m['written_mb']} |")
+        if "night2_total_seconds" in e:
+            lines.append(f"| **second night, end to end** (ingest, check, dashboard, release) | "
+                         f"**{e['night2_total_seconds']}** | | | | |")
+        tenths = e["fresh"].get("peak_rss_mb_by_tenth")
+        lines += ["", f"Fresh ingest: {e['fresh']['loaded']:,} loaded, {e['fresh']['rejected']} rejected; "
+                  f"{e['values']['exact']} of {e['values']['checked']} sampled reports carry exactly the generated "
+                  f"new_requests; warehouse {e['warehouse_mb']} MB."]
+        if tenths:
+            lines.append("Peak RSS (MB) of the fresh ingest in each tenth of its run: " + ", ".join(map(str, tenths)) + ".")
+        if "snapshot" in e:
+            lines.append(f"Copying the warehouse ({e['snapshot']['mb']} MB, what every build does first): "
+                         f"{e['snapshot']['copy_seconds']} s.")
+        lines.append("")
     for note in res.get("notes", []):
-        lines += ["", note]
+        lines += [note, ""]
     if res.get("workers_compare"):
-        lines += ["", "## Worker processes (default)", "",
+        lines += ["## Worker processes", "",
                   "| workers | wall s (runs) | CPU s | peak RSS MB |", "| ---: | --- | ---: | ---: |"]
         for w, runs in res["workers_compare"].items():
             lines.append(f"| {w} | {', '.join(str(r['wall_seconds']) for r in runs)} | "
                          f"{', '.join(str(r['cpu_seconds']) for r in runs)} | {max(r['peak_rss_mb'] for r in runs)} |")
-    if res.get("flow_vs_ingest"):
-        f = res["flow_vs_ingest"]
-        lines += ["", "## Prefect ingest flow vs gknb ingest", "",
-                  f"{f['files']:,} files: the flow (extract-group tasks of 200, with its temporary Prefect "
-                  f"server) {f['flow']['wall_seconds']} s wall, {f['flow']['cpu_seconds']} CPU s, peak "
-                  f"{f['flow']['peak_rss_mb']} MB; `gknb ingest` {f['ingest']['wall_seconds']} s wall, "
-                  f"{f['ingest']['cpu_seconds']} CPU s, peak {f['ingest']['peak_rss_mb']} MB: the flow costs "
-                  f"{f['flow_over_ingest']}x the wall time. Its extra CPU is mostly the temporary server's start "
-                  "(a fixed cost, ~20 s); the tasks' bookkeeping is 5 tasks, not 1,000."]
-    lines += ["", f"Load average after the run: {', '.join(map(str, res.get('load_average_after', [])))} "
-              "(other jobs share the 2 cores)."]
+        lines.append("")
+    lines.append(f"Load average after the run: {', '.join(map(str, res.get('load_average_after', [])))}.")
     return "\n".join(lines) + "\n"
 
 

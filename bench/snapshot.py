@@ -1,0 +1,116 @@
+"""What publishing costs as the warehouse grows (issue 14.4): every build (`gknb ingest`, `gknb
+check`, a crawl) copies the published warehouse to a new file, writes there and swaps it in
+(gknb.warehouse.publish.building); a release copies it once more. Measured on generated
+warehouses of one year (150,000 reports) and ten years (1,500,000).
+
+    .venv/bin/python -m bench.snapshot [--reports 150000,1500000] [--work /tmp/gknb-snapshot]
+
+Per size: the warehouse's build from gknb.testing.synth_warehouse (not timed as a night), its
+file size, then
+- `copy`: shutil.copyfile of the published file plus fsync (what `building` does first), with the
+  file in the page cache and, where the machine lets us drop it (root), from disk;
+- `empty build`: `with building(db): pass`: copy, schema check, CHECKPOINT, fsync, rename;
+- `gknb release`: a dated release (a copy, its Parquet export, the dictionary, a manifest), in
+  its own process.
+Figures go to bench/results/snapshot.json and snapshot.md. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.national import GKNB, measure
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _drop_page_cache() -> bool:
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def _copy_seconds(db: Path) -> float:
+    target = db.with_name(db.name + ".copy-bench")
+    started = time.perf_counter()
+    shutil.copyfile(db, target)
+    fd = os.open(target, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    seconds = time.perf_counter() - started
+    target.unlink()
+    return round(seconds, 2)
+
+
+def measure_size(work: Path, reports: int) -> dict:
+    from gknb.testing.synth_warehouse import build_synthetic_warehouse
+    from gknb.warehouse.publish import building
+
+    db = work / f"warehouse_{reports}.duckdb"
+    for stale in work.glob(f"warehouse_{reports}.duckdb*"):
+        stale.unlink()
+    started = time.perf_counter()
+    build_synthetic_warehouse(db, reports, seed=0)
+    entry: dict = {"reports": reports, "generate_seconds": round(time.perf_counter() - started, 1),
+                   "mb": round(db.stat().st_size / 2**20, 1)}
+    entry["copy_warm_seconds"] = [_copy_seconds(db) for _ in range(2)]
+    if _drop_page_cache():
+        entry["copy_cold_seconds"] = _copy_seconds(db)
+    started = time.perf_counter()
+    with building(db):
+        pass
+    entry["empty_build_seconds"] = round(time.perf_counter() - started, 2)
+    releases = work / f"releases_{reports}"
+    shutil.rmtree(releases, ignore_errors=True)
+    release = measure([str(GKNB), "release", "--db", str(db), "--releases", str(releases), "--keep", "1"])
+    entry["release"] = {k: release[k] for k in ("wall_seconds", "cpu_seconds", "peak_rss_mb", "written_mb")}
+    shutil.rmtree(releases, ignore_errors=True)
+    db.unlink()
+    return entry
+
+
+def markdown(res: dict) -> str:
+    lines = ["# Publishing cost as the warehouse grows", "",
+             f"`.venv/bin/python -m bench.snapshot` on {res['cores']} cores, {res['when']} (Python {res['python']}; "
+             f"filesystem {res['filesystem']}). Generated warehouses (`gknb.testing.synth_warehouse`): one year is "
+             "150,000 reports, ten years 1,500,000.", "",
+             "| reports | file MB | copy + fsync, cached s | copy + fsync, from disk s | empty build s | `gknb release` s | release peak RSS MB | release written MB |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for e in res["sizes"]:
+        lines.append(f"| {e['reports']:,} | {e['mb']:,} | {min(e['copy_warm_seconds'])} | {e.get('copy_cold_seconds', '-')} | "
+                     f"{e['empty_build_seconds']} | {e['release']['wall_seconds']} | {e['release']['peak_rss_mb']} | "
+                     f"{e['release']['written_mb']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", default="150000,1500000")
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "gknb-snapshot"))
+    args = ap.parse_args(argv)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    fs = os.popen(f"df -T {work} | tail -1 | awk '{{print $2}}'").read().strip()
+    res: dict = {"cores": os.cpu_count(), "python": platform.python_version(), "filesystem": fs,
+                 "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sizes": []}
+    for n in (int(x) for x in args.reports.split(",")):
+        res["sizes"].append(measure_size(work, n))
+        (work / "snapshot.json").write_text(json.dumps(res, indent=2), encoding="utf-8")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "snapshot.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "snapshot.md").write_text(markdown(res), encoding="utf-8")
+    print(markdown(res))
+
+
+if __name__ == "__main__":
+    main()
