@@ -39,6 +39,7 @@ FORMATS = ("parquet", "csv")
 NO_YEAR = "no-year"
 YEAR_ADDED = "The reporting year of the row's report (added by the export; null when the row has no report)."
 BOM = "\ufeff".encode("utf-8")
+EXPORT_MEMORY_LIMIT = "1GB"
 
 
 def _describe_query(con, query: str) -> list[tuple[str, str]]:
@@ -75,15 +76,27 @@ def _select_item(name: str, dtype: str, fmt: str) -> str:
 
 
 def export_query(con, name: str, fmt: str = "parquet") -> tuple[str, bool]:
-    """The SELECT that exports dataset `name`, and whether it has a `year` to split files by."""
+    """The SELECT that exports dataset `name`, and whether it has a `year` to split files by.
+    A rollup view is read from its `out_` table, which every build refreshes (the same rows,
+    without aggregating every cell again)."""
     cols = _columns(con, name)
     names = [c for c, _ in cols]
     items = ", ".join(_select_item(c, d, fmt) for c, d in cols)
+    source = _materialised(con, name, names) or name
     if "year" in names:
-        return f"SELECT {items} FROM {name} t", True
+        return f"SELECT {items} FROM {source} t", True
     if "report_id" in names and name != "reports":
-        return (f"SELECT {items}, r.year FROM {name} t LEFT JOIN reports r ON r.report_id = t.report_id", True)
-    return f"SELECT {items} FROM {name} t", False
+        return (f"SELECT {items}, r.year FROM {source} t LEFT JOIN reports r ON r.report_id = t.report_id", True)
+    return f"SELECT {items} FROM {source} t", False
+
+
+def _materialised(con, name: str, names: list[str]) -> str | None:
+    from gknb.warehouse.rollups import MATERIALISED_VIEWS
+
+    table = f"out_{name}"
+    if name not in MATERIALISED_VIEWS or [c for c, _ in _columns(con, table)] != names:
+        return None  # not materialised, or an out_ table older than its view: the view itself
+    return table
 
 
 def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parquet") -> dict[str, int]:
@@ -104,6 +117,10 @@ def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parque
     remove_stale(out_dir, None, "old")
     staging = unique_temp(out_dir / "export")
     con = connect_readonly(db)
+    # Bounded like the loader (past the cap DuckDB spills); without insertion order a COPY needs
+    # no buffer to keep rows in the view's order.
+    con.execute(f"SET memory_limit = '{EXPORT_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
     written: dict[str, int] = {}
     resources = []
     try:
@@ -138,34 +155,47 @@ def _write_dataset(con, name: str, staging: Path, fmt: str) -> tuple[int, list[s
     if fmt == "csv":
         target = staging / f"{name}.csv"
         raw = staging / f".{name}.csv.nobom"
-        con.execute(f"COPY ({query}) TO '{_sql_path(raw)}' (FORMAT csv, HEADER true)")
+        rows = con.execute(f"COPY ({query}) TO '{_sql_path(raw)}' (FORMAT csv, HEADER true)").fetchone()[0]
         with target.open("wb") as out, raw.open("rb") as src:  # Excel reads UTF-8 Chinese only with a BOM
             out.write(BOM)
             shutil.copyfileobj(src, out, 1 << 20)
         raw.unlink()
-        rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
         return rows, [target.name], fields
     folder = staging / name
     folder.mkdir()
-    files = []
     if by_year:
-        years = [r[0] for r in con.execute(f"SELECT DISTINCT year FROM ({query}) ORDER BY year NULLS LAST").fetchall()]
-        for year in years:
-            label = NO_YEAR if year is None else str(year)
-            cond = "year IS NULL" if year is None else f"year = {int(year)}"
-            path = folder / f"{name}-{label}.parquet"
-            con.execute(f"COPY (SELECT * FROM ({query}) WHERE {cond}) TO '{_sql_path(path)}' (FORMAT parquet)")
-            files.append(f"{name}/{path.name}")
-        if not years:  # an empty dataset still gets a file, so its columns can be read
-            path = folder / f"{name}.parquet"
-            con.execute(f"COPY ({query}) TO '{_sql_path(path)}' (FORMAT parquet)")
-            files.append(f"{name}/{path.name}")
+        rows, files = _write_by_year(con, name, query, folder)
     else:
+        path = folder / f"{name}.parquet"
+        rows = con.execute(f"COPY ({query}) TO '{_sql_path(path)}' (FORMAT parquet)").fetchone()[0]
+        files = [f"{name}/{path.name}"]
+    return rows, files, fields
+
+
+def _write_by_year(con, name: str, query: str, folder: Path) -> tuple[int, list[str]]:
+    """One file per reporting year from one pass over the query (a view over every cell is
+    evaluated once, not once per year): DuckDB writes Hive partitions into a scratch folder, whose
+    files are then renamed to `<dataset>-<year>.parquet` (`-no-year` for rows without one)."""
+    scratch = folder / ".partitions"
+    rows = con.execute(f"COPY ({query}) TO '{_sql_path(scratch)}' "
+                       "(FORMAT parquet, PARTITION_BY (year), WRITE_PARTITION_COLUMNS true)").fetchone()[0]
+    labelled = []
+    for part in scratch.iterdir() if scratch.exists() else ():
+        value = part.name.split("=", 1)[1]
+        label = NO_YEAR if value == "__HIVE_DEFAULT_PARTITION__" else value
+        labelled.append((label == NO_YEAR, int(label) if label != NO_YEAR else 0, label, sorted(part.glob("*.parquet"))))
+    files = []
+    for _, _, label, parts in sorted(labelled):  # years in order, no-year last
+        for k, data in enumerate(parts):
+            path = folder / (f"{name}-{label}.parquet" if len(parts) == 1 else f"{name}-{label}-{k}.parquet")
+            data.rename(path)
+            files.append(f"{name}/{path.name}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    if not files:  # an empty dataset still gets a file, so its columns can be read
         path = folder / f"{name}.parquet"
         con.execute(f"COPY ({query}) TO '{_sql_path(path)}' (FORMAT parquet)")
         files.append(f"{name}/{path.name}")
-    rows = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
-    return rows, files, fields
+    return rows, files
 
 
 _FRICTIONLESS = (  # DuckDB type prefix -> Frictionless Table Schema type
