@@ -124,18 +124,33 @@ def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int =
 
 
 def change_some(made: list[dict], share: float) -> int:
-    """The second night: `share` of the text and HTML files republished with one more line (a
-    correction of the same report: new bytes, same agency and year, so it supersedes)."""
-    step = max(1, round(1 / share))
-    changed = 0
-    for entry in made[::step]:
-        path = Path(entry["path"])
-        if entry["form"] in ("docx", "pdf"):
-            continue
-        with path.open("ab") as fh:
+    """The second night: `share` of all the files republished with one more line (a correction of
+    the same report: new bytes, same agency and year, so it supersedes), taken evenly from the
+    text and HTML files (Word and PDF files are not rewritten)."""
+    target = max(1, round(share * len(made)))
+    eligible = [e for e in made if e["form"] in ("txt", "html")]
+    picked = eligible[::max(1, len(eligible) // target)][:target]
+    for entry in picked:
+        with Path(entry["path"]).open("ab") as fh:
             fh.write("\n（本报告于次日更正。）\n".encode("utf-8"))
-        changed += 1
-    return changed
+    return len(picked)
+
+
+def made_from_folder(folder: Path) -> list[dict]:
+    """What `generate` made, read back from its folder (for --again)."""
+    return [{"path": str(p), "form": p.suffix.lstrip(".")} for p in sorted(folder.glob("*/r*.*"))]
+
+
+def second_night(folder: Path, db: Path, work: Path, n: int, share: float, workers: int | None) -> dict:
+    """Another night on a kept folder and warehouse: `share` changed, then ingest, check,
+    dashboard, release."""
+    made = made_from_folder(folder)
+    entry: dict = {"reports": n, "changed_files": change_some(made, share)}
+    entry["one_percent_changed"] = {**_ingest(folder, db, workers), **_run_row(db)}
+    entry["night2"] = _night_after_ingest(db, work, n)
+    entry["night2_total_seconds"] = round(entry["one_percent_changed"]["wall_seconds"] + sum(
+        m["wall_seconds"] for m in entry["night2"].values()), 1)
+    return entry
 
 
 class _TreeSampler(threading.Thread):
@@ -306,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--compare-workers", type=int, default=0, help="files for the 1-vs-2-workers comparison (0: skip)")
     ap.add_argument("--work", default="/tmp/gknb-national")
     ap.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
+    ap.add_argument("--again", action="store_true", help="on the folders and warehouses a --keep run left: "
+                    "another night with --changed of the files changed (ingest, check, dashboard, release)")
     ap.add_argument("--merge", default="", help="write bench/results from these runs' national.json files "
                     "(comma-separated; sizes combined) instead of running")
     args = ap.parse_args(argv)
@@ -316,6 +333,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     forms = tuple(args.forms.split(","))
     work = Path(args.work)
+    if args.again:
+        nights = [second_night(work / f"reports_{n}", work / f"warehouse_{n}.duckdb", work, n, args.changed, args.workers)
+                  for n in (int(x) for x in args.sizes.split(",") if x)]
+        out = work / "again.json"
+        out.write_text(json.dumps({"nights": nights, "load_average_after": [round(x, 1) for x in os.getloadavg()]},
+                                  indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(out.read_text(encoding="utf-8"))
+        return
     work.mkdir(parents=True, exist_ok=True)
     res: dict = {"forms": list(forms), "workers": args.workers, "cores": os.cpu_count(), "pdf_every": args.pdf_every,
                  "python": platform.python_version(), "sizes": []}
