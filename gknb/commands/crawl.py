@@ -38,8 +38,10 @@ def crawl(
     validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
     import logging
 
+    from functools import partial
+
     from gknb.crawl import crawl as run_crawl
-    from gknb.crawl.load import ingest_crawl
+    from gknb.crawl.load import DocumentFeed
     from gknb.crawl.report import counters, failure_lines, summary_line
     from gknb.crawl.sites import resolve_sites
     from gknb.paths import default_warehouse
@@ -54,11 +56,17 @@ def crawl(
     if depth is not None:
         overrides["discovery_depth"] = depth
     targets = resolve_sites(list(urls or []), sites, **overrides)
-    result = run_crawl(targets, target, raw, progress=not no_progress)
-    from gknb.pipeline import stop_on_signals
+    from gknb.pipeline import ingest, stop_on_signals
 
-    with stop_on_signals():  # SIGTERM: the extraction workers stop, nothing half-published
-        run = ingest_crawl(result, target, workers=workers)
+    def crawl_all(feed: str):
+        return run_crawl(targets, target, raw, progress=not no_progress,
+                         on_document=partial(DocumentFeed.put_for, feed))
+
+    # Documents are extracted while the crawl goes on (gknb.crawl.load.DocumentFeed), loaded with
+    # the crawl's fetch records in one build; SIGTERM stops the workers, nothing half-published.
+    with stop_on_signals(), DocumentFeed(crawl_all) as feed:
+        run = ingest(feed.documents(), target, workers=workers, fetches=feed.fetches, trigger="crawl")
+        result = feed.result()
     if result.journal is not None:
         result.journal.done()  # the fetches are in the warehouse now
     typer.echo(summary_line(counters(result, run)))
