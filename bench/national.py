@@ -35,7 +35,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GKNB = Path(sys.executable).parent / "gknb"
-# Two-character place words for street offices (街道办事处): 60 x 59 names per district.
+# Two-character place words for street offices (街道办事处), combined into names (`_street`).
 _WORDS = ("东湖 西湖 南湖 北湖 中山 解放 人民 建设 新华 和平 胜利 朝阳 光明 长江 黄河 青山 绿水 金山 银河 "
           "花园 桃园 李园 杏林 松林 柳林 枫林 竹林 梅园 兰亭 菊园 清河 白河 红河 黑河 沙河 石桥 木桥 铁桥 "
           "新城 老城 东城 西城 南城 北城 城关 城南 城北 城东 城西 开发 高新 滨江 滨河 临江 临河 沿江 "
@@ -43,11 +43,17 @@ _WORDS = ("东湖 西湖 南湖 北湖 中山 解放 人民 建设 新华 和平
 
 
 def _street(i: int) -> str:
-    a, b = divmod(i, len(_WORDS) - 1)
-    first = _WORDS[a % len(_WORDS)]
-    rest = [w for w in _WORDS if w != first]
-    suffix = "" if a < len(_WORDS) else str(a // len(_WORDS))  # beyond 3,540 names per district
-    return f"{first}{rest[b]}{suffix}街道办事处"
+    """The i-th street office name of a district: two place words, then a third and more in front
+    as i grows (bijective base 60, so every i has its own name; no digits, which no agency name
+    carries and the title parser would cut at)."""
+    n, words = i, []
+    for _ in range(2):
+        n, k = divmod(n, len(_WORDS))
+        words.append(_WORDS[k])
+    while n:
+        n, k = divmod(n - 1, len(_WORDS))
+        words.append(_WORDS[k])
+    return "".join(reversed(words)) + "街道办事处"
 
 
 class _Base:

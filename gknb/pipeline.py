@@ -68,7 +68,7 @@ MAX_PER_WORKER = 5000
 # (~300 MB with a commit group), an ingest stays under 1.5 GB. What grows with the warehouse is the
 # rollups' refresh (the views' aggregations: ~4-8 MB per 1,000 reports, measured to 20,000); it
 # runs under ROLLUP_MEMORY_LIMIT below, measured at 150,000 reports.
-DUCKDB_MEMORY_LIMIT = "1GB"
+DUCKDB_MEMORY_LIMIT = "512MB"
 # The rollups' refresh runs under a lower cap: at 150,000 reports it fills whatever it is given
 # with cached blocks (1 GB cap: 1,031 MB peak RSS; 512 MB cap: 585 MB, and no slower: 9.8 s against
 # 10.8 s), and the out_* tables are identical (bench/results/rollups.md).

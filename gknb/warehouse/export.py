@@ -39,7 +39,7 @@ FORMATS = ("parquet", "csv")
 NO_YEAR = "no-year"
 YEAR_ADDED = "The reporting year of the row's report (added by the export; null when the row has no report)."
 BOM = "\ufeff".encode("utf-8")
-EXPORT_MEMORY_LIMIT = "1GB"
+EXPORT_MEMORY_LIMIT = "512MB"
 
 
 def _describe_query(con, query: str) -> list[tuple[str, str]]:
