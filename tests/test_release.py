@@ -45,6 +45,9 @@ def test_two_releases_leave_two_dated_folders_and_latest_on_the_newest(tmp_path)
         assert hashlib.sha256((second / rel).read_bytes()).hexdigest() == entry["sha256"], rel
     assert {"warehouse.duckdb", "dictionary.md", "export/datapackage.json",
             "export/cells/cells-2023.parquet"} <= set(manifest["files"])
+    # v_cells (release: false) is in the release's warehouse, not its Parquet: the cells are
+    assert not any(f.startswith("export/v_cells/") for f in manifest["files"])
+    assert "v_cells" not in manifest["row_counts"] and manifest["row_counts"]["v_report_requests"] > 0
     # immutable: the released files are read-only, the copy opens in the duckdb CLI
     assert not os.access(second / "warehouse.duckdb", os.W_OK) or os.geteuid() == 0
     assert (second / "warehouse.duckdb").stat().st_mode & 0o222 == 0

@@ -52,14 +52,16 @@ def _columns(con, name: str) -> list[tuple[str, str]]:
         "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()]
 
 
-def datasets(con) -> list[tuple[str, str]]:
-    """(name, 'table' | 'view') of everything exported, tables first, in registry order."""
+def datasets(con, release: bool = False) -> list[tuple[str, str]]:
+    """(name, 'table' | 'view') of everything exported (`release`: into a release), tables
+    first, in registry order."""
     from gknb.warehouse.registry import load_registry, load_views
 
     present = {r[0]: r[1] for r in con.execute(
         "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     out = [(name, "table") for name in load_registry() if present.get(name) == "BASE TABLE"]
-    out += [(name, "view") for name, view in load_views().items() if view.export and present.get(name) == "VIEW"]
+    out += [(name, "view") for name, view in load_views().items()
+            if (view.release if release else view.export) and present.get(name) == "VIEW"]
     return out
 
 
@@ -99,9 +101,11 @@ def _materialised(con, name: str, names: list[str]) -> str | None:
     return table
 
 
-def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parquet") -> dict[str, int]:
+def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parquet", *,
+           release: bool = False) -> dict[str, int]:
     """Write every dataset of the warehouse under `out_dir` (default: the data directory's
-    export/) with its datapackage.json; rows written per dataset."""
+    export/) with its datapackage.json; rows written per dataset. `release`: the datasets of a
+    release (the views marked `release: false` left out)."""
     from gknb.paths import default_export_dir
 
     if fmt not in FORMATS:
@@ -125,7 +129,7 @@ def export(db: Path | str, out_dir: Path | str | None = None, fmt: str = "parque
     resources = []
     try:
         staging.mkdir()
-        for name, kind in datasets(con):
+        for name, kind in datasets(con, release):
             rows, files, fields = _write_dataset(con, name, staging, fmt)
             written[name] = rows
             resources.append(_resource(name, kind, files, fields, rows, fmt))

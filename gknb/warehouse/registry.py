@@ -308,6 +308,9 @@ class View:
     description: str
     columns: tuple[ViewColumn, ...]
     export: bool = True  # written by `gknb export` (v_cells_history is not: it repeats v_cells)
+    # also written into each release's Parquet (v_cells is not: a join of the exported cells,
+    # reports and template_cells, and most of a release's time; the release's warehouse has it)
+    release: bool = True
     materialised: bool = False  # also kept as the table out_<name> (gknb.warehouse.rollups)
     path: Path | None = None
 
@@ -342,7 +345,7 @@ def read_common_columns(views_dir: Path) -> dict[str, dict]:
 def read_view(path: Path, common: dict[str, dict] | None = None) -> View:
     common = common or {}
     # a bare column name is a shared column described in _columns.yaml
-    spec = _read_spec(path, "view", {"name", "description", "columns", "export", "materialised"},
+    spec = _read_spec(path, "view", {"name", "description", "columns", "export", "release", "materialised"},
                       {"name", "description", "unit", "type", "nullable"}, bare_columns=True)
     name = spec["name"]
     description = (spec.get("description") or "").strip()
@@ -362,7 +365,8 @@ def read_view(path: Path, common: dict[str, dict] | None = None) -> View:
     names = [c.name for c in columns]
     if not columns or len(set(names)) != len(names):
         raise SchemaError(f"{name}: the view needs its columns, each declared once")
-    return View(name, description, tuple(columns), bool(spec.get("export", True)),
+    export = bool(spec.get("export", True))
+    return View(name, description, tuple(columns), export, export and bool(spec.get("release", True)),
                 bool(spec.get("materialised", False)), path)
 
 

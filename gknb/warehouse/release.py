@@ -102,16 +102,18 @@ def _build(db: Path, staging: Path, name: str, now: datetime, summary: dict) -> 
     # place, so copying the file we opened gives one consistent version.
     with db.open("rb") as src, copy.open("wb") as dst:
         shutil.copyfileobj(src, dst, 1 << 20)
-    export(copy, staging / "export", "parquet")
+    exported = export(copy, staging / "export", "parquet", release=True)
     (staging / "dictionary.md").write_text(render_dictionary(), encoding="utf-8")
     con = duckdb.connect(str(copy), read_only=True)
     try:
-        objects = con.execute(
-            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
-            "ORDER BY table_name").fetchall()
-        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t, _ in objects}
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+        # Tables counted; views as exported (counting a view evaluates it: v_cells joins every cell)
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     finally:
         con.close()
+    counts = dict(sorted({**counts, **exported}.items()))
     files = {}
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         files[str(path.relative_to(staging))] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
