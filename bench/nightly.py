@@ -31,10 +31,14 @@ import json
 import os
 import platform
 import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,6 +112,44 @@ def prefect_env(work: Path) -> dict:
             "PREFECT_LOGGING_LEVEL": "WARNING"}
 
 
+@contextmanager
+def prefect_server(work: Path):
+    """A `prefect server start` on a free loopback port, as a deployment runs the nightly under
+    `gknb serve`; yields the environment that points gknb at it. Its start is not measured."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(work / "prefect-server-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_SERVER_UI_ENABLED="false")
+    shutil.rmtree(env["PREFECT_HOME"], ignore_errors=True)
+    api = f"http://127.0.0.1:{port}/api"
+    with (work / "prefect-server.log").open("wb") as log:
+        server = subprocess.Popen([str(GKNB.parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                                   "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"prefect server did not start; see {work / 'prefect-server.log'}")
+            time.sleep(1)
+        yield {"PREFECT_API_URL": api, "PREFECT_HOME": env["PREFECT_HOME"], "PREFECT_LOGGING_LEVEL": "WARNING"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
 def _fresh(work: Path, name: str) -> tuple[Path, Path, Path]:
     folder = work / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -138,12 +180,18 @@ def nightly_vs_ingest(work: Path, n: int, pdf_every: int) -> dict:
         res["ingest"] = measure([str(GKNB), "ingest", str(folder), "--db", str(db), "--no-progress"])
         res["ingest"]["current_reports"] = _loaded(db)
 
-        db, raw, out = _fresh(work, "nightly")
-        res["nightly"] = measure([str(GKNB), "nightly", "--sites", str(sites), "--db", str(db), "--raw", str(raw),
-                                  "--out", str(out)], env=prefect_env(work))
-        res["nightly"]["current_reports"] = _loaded(db)
-        manifest = json.loads((out / "releases" / "latest" / "manifest.json").read_text(encoding="utf-8"))
-        res["nightly"]["stages"] = {k: round(v, 1) for k, v in manifest["summary"]["seconds"].items()}
+        def nightly(name: str, env: dict) -> dict:
+            db, raw, out = _fresh(work, name)
+            m = measure([str(GKNB), "nightly", "--sites", str(sites), "--db", str(db), "--raw", str(raw),
+                         "--out", str(out)], env=env)
+            m["current_reports"] = _loaded(db)
+            manifest = json.loads((out / "releases" / "latest" / "manifest.json").read_text(encoding="utf-8"))
+            m["stages"] = {k: round(v, 1) for k, v in manifest["summary"]["seconds"].items()}
+            return m
+
+        res["nightly"] = nightly("nightly", prefect_env(work))
+        with prefect_server(work) as env:
+            res["nightly_on_server"] = nightly("nightly-server", env)
 
         db, raw, out = _fresh(work, "commands")
         steps = {
@@ -159,6 +207,7 @@ def nightly_vs_ingest(work: Path, n: int, pdf_every: int) -> dict:
     total = {k: round(sum(m[k] for m in res["commands"].values()), 1) for k in ("wall_seconds", "cpu_seconds")}
     res["commands_total"] = total
     res["nightly_over_ingest"] = round(res["nightly"]["wall_seconds"] / res["ingest"]["wall_seconds"], 2)
+    res["nightly_on_server_over_ingest"] = round(res["nightly_on_server"]["wall_seconds"] / res["ingest"]["wall_seconds"], 2)
     res["nightly_over_commands"] = round(res["nightly"]["wall_seconds"] / total["wall_seconds"], 2)
     stages = res["nightly"]["stages"]
     res["nightly_ingest_stage_over_ingest"] = round(
@@ -201,7 +250,9 @@ def markdown(res: dict) -> str:
         r = res["nightly"]
         lines += [f"## {r['files']:,} files ({r['pdfs']} PDFs, the rest HTML pages and Word files in turn), served on 127.0.0.1", "",
                   "| run | wall s | CPU s | peak RSS MB | written MB | current reports |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        for label, m in (("`gknb ingest FOLDER`", r["ingest"]), ("`gknb nightly --sites` (crawl → release)", r["nightly"])):
+        for label, m in (("`gknb ingest FOLDER`", r["ingest"]),
+                         ("`gknb nightly --sites` (crawl → release), its temporary Prefect server", r["nightly"]),
+                         ("`gknb nightly --sites` on a running Prefect server (as under `gknb serve`)", r["nightly_on_server"])):
             lines.append(f"| {label} | {m['wall_seconds']} | {m['cpu_seconds']} | {m['peak_rss_mb']} | {m['written_mb']} | "
                          f"{m['current_reports']:,} |")
         for step, m in r["commands"].items():
@@ -209,7 +260,8 @@ def markdown(res: dict) -> str:
         lines.append(f"| the four commands | {r['commands_total']['wall_seconds']} | {r['commands_total']['cpu_seconds']} | | | "
                      f"{r['commands_current_reports']:,} |")
         stages = ", ".join(f"{k} {v} s" for k, v in r["nightly"]["stages"].items())
-        lines += ["", f"- `gknb nightly` / `gknb ingest`: **{r['nightly_over_ingest']}×** the wall time (the night also "
+        lines += ["", f"- `gknb nightly` / `gknb ingest`: **{r['nightly_over_ingest']}×** the wall time with its temporary "
+                  f"Prefect server, **{r['nightly_on_server_over_ingest']}×** on a running server (the night also "
                   "crawls, checks, builds the dashboard and publishes a release).",
                   f"- its ingest stage (extract + load + rollups, inside the flow) / `gknb ingest`: "
                   f"**{r['nightly_ingest_stage_over_ingest']}×**.",
