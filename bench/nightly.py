@@ -167,7 +167,7 @@ def _loaded(db: Path) -> int:
         con.close()
 
 
-def nightly_vs_ingest(work: Path, n: int, pdf_every: int) -> dict:
+def nightly_vs_ingest(work: Path, n: int, pdf_every: int, with_commands: bool = True) -> dict:
     folder = work / f"site_{n}"
     shutil.rmtree(folder, ignore_errors=True)
     made = generate(folder, n, ("html", "docx"), pdf_every=pdf_every)
@@ -193,6 +193,8 @@ def nightly_vs_ingest(work: Path, n: int, pdf_every: int) -> dict:
         with prefect_server(work) as env:
             res["nightly_on_server"] = nightly("nightly-server", env)
 
+        if not with_commands:
+            return _ratios(res, folder)
         db, raw, out = _fresh(work, "commands")
         steps = {
             "crawl": [str(GKNB), "crawl", "--sites", str(sites), "--db", str(db), "--raw", str(raw), "--no-progress"],
@@ -206,9 +208,13 @@ def nightly_vs_ingest(work: Path, n: int, pdf_every: int) -> dict:
         server.shutdown()
     total = {k: round(sum(m[k] for m in res["commands"].values()), 1) for k in ("wall_seconds", "cpu_seconds")}
     res["commands_total"] = total
+    res["nightly_over_commands"] = round(res["nightly"]["wall_seconds"] / total["wall_seconds"], 2)
+    return _ratios(res, folder)
+
+
+def _ratios(res: dict, folder: Path) -> dict:
     res["nightly_over_ingest"] = round(res["nightly"]["wall_seconds"] / res["ingest"]["wall_seconds"], 2)
     res["nightly_on_server_over_ingest"] = round(res["nightly_on_server"]["wall_seconds"] / res["ingest"]["wall_seconds"], 2)
-    res["nightly_over_commands"] = round(res["nightly"]["wall_seconds"] / total["wall_seconds"], 2)
     stages = res["nightly"]["stages"]
     res["nightly_ingest_stage_over_ingest"] = round(
         (stages["extract (wall)"] + stages["load + rollups"]) / res["ingest"]["wall_seconds"], 2)
@@ -255,18 +261,19 @@ def markdown(res: dict) -> str:
                          ("`gknb nightly --sites` on a running Prefect server (as under `gknb serve`)", r["nightly_on_server"])):
             lines.append(f"| {label} | {m['wall_seconds']} | {m['cpu_seconds']} | {m['peak_rss_mb']} | {m['written_mb']} | "
                          f"{m['current_reports']:,} |")
-        for step, m in r["commands"].items():
+        for step, m in r.get("commands", {}).items():
             lines.append(f"| `gknb {step}` | {m['wall_seconds']} | {m['cpu_seconds']} | {m['peak_rss_mb']} | {m['written_mb']} | |")
-        lines.append(f"| the four commands | {r['commands_total']['wall_seconds']} | {r['commands_total']['cpu_seconds']} | | | "
-                     f"{r['commands_current_reports']:,} |")
+        if "commands" in r:
+            lines.append(f"| the four commands | {r['commands_total']['wall_seconds']} | {r['commands_total']['cpu_seconds']} | | | "
+                         f"{r['commands_current_reports']:,} |")
         stages = ", ".join(f"{k} {v} s" for k, v in r["nightly"]["stages"].items())
         lines += ["", f"- `gknb nightly` / `gknb ingest`: **{r['nightly_over_ingest']}×** the wall time with its temporary "
                   f"Prefect server, **{r['nightly_on_server_over_ingest']}×** on a running server (the night also "
                   "crawls, checks, builds the dashboard and publishes a release).",
                   f"- its ingest stage (extract + load + rollups, inside the flow) / `gknb ingest`: "
                   f"**{r['nightly_ingest_stage_over_ingest']}×**.",
-                  f"- `gknb nightly` / the same steps as four plain commands: **{r['nightly_over_commands']}×** "
-                  "(what Prefect costs: its temporary server, task and artifact bookkeeping).",
+                  *([f"- `gknb nightly` / the same steps as four plain commands: **{r['nightly_over_commands']}×** "
+                     "(what Prefect costs: its temporary server, task and artifact bookkeeping)."] if "commands" in r else []),
                   f"- the night's stages as the flow timed them: {stages}."]
     if "dask" in res:
         d = res["dask"]
@@ -285,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=10000, help="files for nightly vs ingest (0: skip)")
     ap.add_argument("--pdf-every", type=int, default=1000)
+    ap.add_argument("--no-commands", action="store_true", help="skip the night's steps as plain commands")
     ap.add_argument("--dask-files", type=int, default=0, help="files for the Dask scaling (0: skip)")
     ap.add_argument("--dask-workers", default="1,2")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "gknb-nightly"))
@@ -295,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
                  "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                  "load_before": [round(x, 1) for x in os.getloadavg()]}
     if args.files:
-        res["nightly"] = nightly_vs_ingest(work, args.files, args.pdf_every)
+        res["nightly"] = nightly_vs_ingest(work, args.files, args.pdf_every, not args.no_commands)
         (work / "nightly.json").write_text(json.dumps(res, indent=2, ensure_ascii=False), encoding="utf-8")
     if args.dask_files:
         res["dask"] = dask_scaling(work, args.dask_files, [int(k) for k in args.dask_workers.split(",")],
