@@ -69,12 +69,11 @@ WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
 # leak in native PDF code stay bounded over a run of 150,000 files; a restart (~1-2 s) every few
 # thousand documents costs about 1-2%.
 MAX_PER_WORKER = 5000
-# The loader's DuckDB memory (see `ingest`): with the worker (~100-200 MB) and the parent's Python
-# (~300 MB with a commit group), an ingest stays under 1.5 GB. What grows with the warehouse is the
-# rollups' refresh (the views' aggregations: ~4-8 MB per 1,000 reports, measured to 20,000); it
-# runs under ROLLUP_MEMORY_LIMIT below, measured at 150,000 reports.
+# The loader's DuckDB memory (see `ingest`): under the former 1 GB cap the loader of 150,000 reports
+# grew to 890 MB; with two workers and the parent's Python the whole ingest then peaked at 981 MB
+# under this cap (bench/results/national.md).
 DUCKDB_MEMORY_LIMIT = "512MB"
-# The rollups' refresh runs under a lower cap: at 150,000 reports it fills whatever it is given
+# The rollups' refresh has its own cap, tuned apart from loading: at 150,000 reports it fills whatever it is given
 # with cached blocks (1 GB cap: 1,031 MB peak RSS; 512 MB cap: 585 MB, and no slower: 9.8 s against
 # 10.8 s), and the out_* tables are identical (bench/results/rollups.md).
 ROLLUP_MEMORY_LIMIT = "512MB"
