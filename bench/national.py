@@ -85,9 +85,10 @@ class _Base:
 
 
 def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int = 24,
-             pdf_every: int = 0) -> list[dict]:
+             pdf_every: int = 0, write: bool = True) -> list[dict]:
     """n files in `folder` (sub-folders of 1,000); returns what each one holds. With `pdf_every`
-    k, every k-th file is a PDF: a Word variant converted by LibreOffice (100 a run)."""
+    k, every k-th file is a PDF: a Word variant converted by LibreOffice (100 a run). Without
+    `write`, only what they hold: for a folder an earlier run generated (the same draws)."""
     from gknb.testing.synth import docx_to_pdf, draw_report
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,10 +107,12 @@ def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int =
         per_district[district] = k + 1
         agency = district + _street(k)
         sub = folder / f"{i // 1000:04d}"
-        if i % 1000 == 0:
+        if i % 1000 == 0 and write:
             sub.mkdir(exist_ok=True)
         path = sub / f"r{i:06d}.{form}"
-        if form == "pdf":
+        if not write:
+            pass
+        elif form == "pdf":
             source = path.with_suffix(".docx")
             source.write_bytes(base.variant(agency))
             to_pdf.append(source)
@@ -323,6 +326,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
     ap.add_argument("--again", action="store_true", help="on the folders and warehouses a --keep run left: "
                     "another night with --changed of the files changed (ingest, check, dashboard, release)")
+    ap.add_argument("--reuse", action="store_true", help="take a size's folder of reports as a --keep run "
+                    "left it instead of generating it again (the 150,000 files take 13 minutes)")
     ap.add_argument("--merge", default="", help="write bench/results from these runs' national.json files "
                     "(comma-separated; sizes combined) instead of running")
     args = ap.parse_args(argv)
@@ -364,8 +369,9 @@ def main(argv: list[str] | None = None) -> None:
     for n in (int(s) for s in args.sizes.split(",") if s):
         folder, db = work / f"reports_{n}", work / f"warehouse_{n}.duckdb"
         t = time.perf_counter()
-        made = generate(folder, n, forms, pdf_every=args.pdf_every)
-        entry: dict = {"reports": n, "generate_seconds": round(time.perf_counter() - t, 1),
+        reuse = args.reuse and folder.is_dir()
+        made = generate(folder, n, forms, pdf_every=args.pdf_every, write=not reuse)
+        entry: dict = {"reports": n, "generate_seconds": None if reuse else round(time.perf_counter() - t, 1),
                        "pdfs": sum(m["form"] == "pdf" for m in made),
                        "input_mb": round(sum(Path(m["path"]).stat().st_size for m in made) / 2**20, 1)}
         entry["fresh"] = {**_ingest(folder, db, args.workers, fresh=True), **_run_row(db)}

@@ -12,8 +12,8 @@ Memory is bounded by design (issue 14.1): jobs are generated lazily (hashing in 
 warehouse asked which are known chunk by chunk), at most `in_flight` documents are between the
 pool and the loader, the loader holds one commit group, and the run keeps counters plus a bounded
 sample of rejected documents - never one object per document of the batch. What does grow with the
-batch is the list of input paths and one sha256 per extracted file (to spot a second copy of the
-same bytes): about 200 bytes a file, 30 MB at 150,000 files.
+batch is the list of input paths and a digest per extracted file (to spot a second copy of the
+same bytes): about 400 bytes a file, 60 MB at 150,000 files.
 """
 
 from __future__ import annotations
@@ -69,14 +69,16 @@ WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
 # leak in native PDF code stay bounded over a run of 150,000 files; a restart (~1-2 s) every few
 # thousand documents costs about 1-2%.
 MAX_PER_WORKER = 5000
-# The loader's DuckDB memory (see `ingest`): under the former 1 GB cap the loader of 150,000 reports
-# grew to 890 MB; with two workers and the parent's Python the whole ingest then peaked at 981 MB
-# under this cap (bench/results/national.md).
-DUCKDB_MEMORY_LIMIT = "512MB"
-# The rollups' refresh has its own cap, tuned apart from loading: at 150,000 reports it fills whatever it is given
-# with cached blocks (1 GB cap: 1,031 MB peak RSS; 512 MB cap: 585 MB, and no slower: 9.8 s against
-# 10.8 s), and the out_* tables are identical (bench/results/rollups.md).
-ROLLUP_MEMORY_LIMIT = "512MB"
+# The loader's DuckDB memory (see `ingest`). Loading never reads back the cells it writes, yet
+# DuckDB keeps every block it wrote cached up to its cap: under a 512 MB cap the loader's memory
+# grew with the batch (the whole ingest peaked at 572 MB at 10,000 reports and 981 MB at
+# 150,000). At 64 MB the cache is full after about 20,000 reports and loading is no slower
+# (bench/results/national.md, "Memory by size").
+DUCKDB_MEMORY_LIMIT = "64MB"
+# The rollups' refresh scans every cell and fills whatever cap it is given with cached blocks
+# (at 150,000 reports: 594 MB peak under 512 MB, 341 MB under 256 MB, for 1.3 s more with the
+# yoy views' self-joins materialised once). 128 MB is too little for its GROUP BY ALL.
+ROLLUP_MEMORY_LIMIT = "256MB"
 
 
 @dataclass(frozen=True)
@@ -546,7 +548,8 @@ def _jobs(con, files: Iterable[tuple[Path, SourceInfo | None]], run: IngestRun, 
     """Jobs for the files not recorded yet, hashed and looked up `chunk_size` at a time."""
     from gknb.warehouse.load import document_id
 
-    first_copy: dict[str, str] = {}  # sha256 → the file in this batch extracted for it
+    # sha256 (its first 16 bytes) → the file in this batch extracted for it: ~200 bytes a file
+    first_copy: dict[bytes, str] = {}
     files = iter(files)
     while True:
         chunk = list(itertools.islice(files, chunk_size))
@@ -579,13 +582,14 @@ def _jobs(con, files: Iterable[tuple[Path, SourceInfo | None]], run: IngestRun, 
                 advance(1)
                 continue
             if job.ready is None:
-                if job.sha256 in first_copy:
+                digest = bytes.fromhex(job.sha256[:32])
+                if digest in first_copy:
                     # A second copy in this batch is not extracted: it loads after the first as a
                     # duplicate, or is rejected with it.
-                    job.ready = _failed(job, f"same bytes as {first_copy[job.sha256]}, which could not be loaded",
+                    job.ready = _failed(job, f"same bytes as {first_copy[digest]}, which could not be loaded",
                                         "duplicate_of_rejected")
                 else:
-                    first_copy[job.sha256] = job.path
+                    first_copy[digest] = job.path
             yield job
 
 

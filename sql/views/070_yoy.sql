@@ -5,9 +5,12 @@
 -- missing or zero). *_ratio columns are ratios (0..1 for shares), never percentages.
 -- Section 3 lines up across the 2019 and 2021 templates; section 2 through cell_crosswalk's
 -- measures (a measure one template lacks has no previous year across the switch); section 4 is
--- identical in both.
+-- identical in both. Where the year before comes from a per-report view, that view is
+-- materialised once (WITH ... AS MATERIALIZED) instead of evaluated for each side of the join:
+-- half the time at 150,000 reports (bench/results/national.md).
 
 CREATE OR REPLACE VIEW yoy_requests_agency_year AS
+WITH year_rows AS MATERIALIZED (SELECT * FROM v_report_requests)
 SELECT cur.agency_key, cur.agency, cur.province, cur.city, cur.district, cur.place_level, cur.year,
        cur.template, prev.template AS template_prev,
        cur.new_requests, prev.new_requests AS new_requests_prev,
@@ -20,11 +23,12 @@ SELECT cur.agency_key, cur.agency, cur.province, cur.city, cur.district, cur.pla
             THEN round((cur.total_processed - prev.total_processed) / prev.total_processed, 4) END AS total_processed_change_ratio,
        cur.disclosure_ratio, prev.disclosure_ratio AS disclosure_ratio_prev,
        cur.carried_over, prev.carried_forward AS carried_forward_prev
-FROM v_report_requests cur
-LEFT JOIN v_report_requests prev ON prev.agency_key = cur.agency_key AND prev.year = cur.year - 1
+FROM year_rows cur
+LEFT JOIN year_rows prev ON prev.agency_key = cur.agency_key AND prev.year = cur.year - 1
 WHERE cur.agency_key IS NOT NULL;
 
 CREATE OR REPLACE VIEW yoy_requests_district_year AS
+WITH year_rows AS MATERIALIZED (SELECT * FROM rollup_requests_district_year)
 SELECT cur.province, cur.city, cur.district, cur.place_level, cur.year,
        cur.reports, prev.reports AS reports_prev,
        cur.new_requests, prev.new_requests AS new_requests_prev,
@@ -36,8 +40,8 @@ SELECT cur.province, cur.city, cur.district, cur.place_level, cur.year,
        CASE WHEN prev.total_processed > 0
             THEN round((cur.total_processed - prev.total_processed) / prev.total_processed, 4) END AS total_processed_change_ratio,
        cur.disclosure_ratio, prev.disclosure_ratio AS disclosure_ratio_prev
-FROM rollup_requests_district_year cur
-LEFT JOIN rollup_requests_district_year prev
+FROM year_rows cur
+LEFT JOIN year_rows prev
        ON prev.province IS NOT DISTINCT FROM cur.province AND prev.city IS NOT DISTINCT FROM cur.city
       AND prev.district IS NOT DISTINCT FROM cur.district AND prev.place_level = cur.place_level
       AND prev.year = cur.year - 1;
@@ -67,6 +71,7 @@ LEFT JOIN rollup_disclosure_district_year prev
       AND prev.year = cur.year - 1 AND prev.row_key = cur.row_key AND prev.measure = cur.measure;
 
 CREATE OR REPLACE VIEW yoy_review_litigation_agency_year AS
+WITH year_rows AS MATERIALIZED (SELECT * FROM v_report_review_litigation)
 SELECT cur.agency_key, cur.agency, cur.province, cur.city, cur.district, cur.place_level, cur.year,
        cur.case_kind,
        cur.total, prev.total AS total_prev,
@@ -75,8 +80,8 @@ SELECT cur.agency_key, cur.agency, cur.province, cur.city, cur.district, cur.pla
        cur.corrected, prev.corrected AS corrected_prev,
        CASE WHEN cur.total > 0 THEN round(cur.corrected / cur.total, 4) END AS corrected_ratio,
        CASE WHEN prev.total > 0 THEN round(prev.corrected / prev.total, 4) END AS corrected_ratio_prev
-FROM v_report_review_litigation cur
-LEFT JOIN v_report_review_litigation prev
+FROM year_rows cur
+LEFT JOIN year_rows prev
        ON prev.agency_key = cur.agency_key AND prev.year = cur.year - 1 AND prev.case_kind = cur.case_kind
 WHERE cur.agency_key IS NOT NULL;
 
