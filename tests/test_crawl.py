@@ -118,6 +118,45 @@ def test_state_table_keeps_validators_after_a_failure(site, tmp_path):
     assert row[0] == 404 and row[1] == "fetch_failed" and row[2] and row[3]
 
 
+def test_state_table_takes_a_crawls_fetches_in_bulk_last_fetch_of_a_url_winning(tmp_path):
+    from datetime import datetime
+
+    from gknb.crawl.types import Fetch
+    from gknb.warehouse.publish import building
+
+    db = tmp_path / "w.duckdb"
+    night1, night2 = datetime(2027, 1, 5, 2), datetime(2027, 1, 6, 2)
+    first = [Fetch(url=f"http://127.0.0.1/r{i}.pdf", kind="document", site="s", fetched_at=night1, http_status=200,
+                   etag=f'"e{i}"', sha256=f"{i:064x}", raw_path=f"raw/r{i}.pdf", size=100 + i, attempts=1)
+             for i in range(3000)]
+    with building(db, fresh=True) as con:
+        assert record_fetches(con, first) == 3000
+    second = [
+        # a URL fetched twice in one crawl: its last fetch is the one recorded
+        Fetch(url="http://127.0.0.1/r1.pdf", kind="document", site="s", fetched_at=night2, http_status=200,
+              etag='"old"', sha256="a" * 64, raw_path="raw/old.pdf", size=1, attempts=1),
+        Fetch(url="http://127.0.0.1/r1.pdf", kind="document", site="s", fetched_at=night2, http_status=200,
+              etag='"new"', sha256="b" * 64, raw_path="raw/new.pdf", size=2, attempts=1),
+        # a failure records the error and keeps the last good validators and file
+        Fetch(url="http://127.0.0.1/r2.pdf", kind="document", site="s", fetched_at=night2, http_status=503,
+              error_kind="fetch_failed", error="HTTP 503 after 3 attempts", attempts=3),
+        # a URL never fetched well before
+        Fetch(url="http://127.0.0.1/new.pdf", kind="document", site="s", fetched_at=night2, http_status=404,
+              error_kind="fetch_failed", error="HTTP 404", attempts=1),
+    ]
+    with building(db) as con:
+        record_fetches(con, second)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = {r[0]: r[1:] for r in con.execute(
+        "SELECT url, etag, sha256, raw_path, http_status, error_kind, fetched_at FROM crawl_fetches").fetchall()}
+    con.close()
+    assert len(rows) == 3001
+    assert rows["http://127.0.0.1/r1.pdf"] == ('"new"', "b" * 64, "raw/new.pdf", 200, None, night2)
+    assert rows["http://127.0.0.1/r2.pdf"] == ('"e2"', f"{2:064x}", "raw/r2.pdf", 503, "fetch_failed", night2)
+    assert rows["http://127.0.0.1/new.pdf"] == (None, None, None, 404, "fetch_failed", night2)
+    assert rows["http://127.0.0.1/r2999.pdf"] == ('"e2999"', f"{2999:064x}", "raw/r2999.pdf", 200, None, night1)
+
+
 def test_size_limit_abandons_a_large_body(site):
     (target,) = sites_for_urls([site.start_url], max_bytes=100_000, **FAST)
     with Fetcher(user_agent="test") as fetcher:

@@ -44,25 +44,41 @@ def record_fetches(con, fetches: list[Fetch]) -> int:
     """Upserts this crawl's fetches into `crawl_fetches` on an open (build) connection.
 
     A failed fetch keeps the URL's last good validators and file, so the next run can still send a
-    conditional request; it only records the error.
+    conditional request; it only records the error. Two bulk statements (good, then failed): one
+    INSERT per fetch cost ~14 ms, minutes of a night at 10,000 URLs.
     """
     good = [f for f in fetches if f.error_kind is None and f.sha256]
     failed = [f for f in fetches if not (f.error_kind is None and f.sha256)]
-    placeholders = ", ".join("?" for _ in COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "url")
-    if good:
-        con.executemany(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (url) DO UPDATE SET {updates}",
-            [_row(f) for f in good],
-        )
-    if failed:
-        error_updates = "fetched_at = excluded.fetched_at, http_status = excluded.http_status, " \
-                        "error_kind = excluded.error_kind, error = excluded.error, attempts = excluded.attempts"
-        con.executemany(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (url) DO UPDATE SET {error_updates}",
-            [_row(f) for f in failed],
-        )
+    error_updates = ", ".join(f"{c} = excluded.{c}" for c in ERROR_COLUMNS)
+    _upsert(con, good, updates)
+    _upsert(con, failed, error_updates)
     return len(fetches)
+
+
+# What a failed fetch updates on a URL already recorded.
+ERROR_COLUMNS = ("fetched_at", "http_status", "error_kind", "error", "attempts")
+
+
+def _upsert(con, fetches: list[Fetch], updates: str) -> None:
+    """One INSERT ... ON CONFLICT for `fetches` through Arrow. A URL fetched twice keeps its last
+    fetch (one statement may not update a row twice)."""
+    if not fetches:
+        return
+    import pyarrow as pa
+
+    from gknb.warehouse.registry import arrow_schema
+
+    last = list({f.url: f for f in fetches}.values())
+    schema = arrow_schema(TABLE, COLUMNS)
+    rows = [_row(f) for f in last]
+    incoming = pa.table({field.name: pa.array([r[i] for r in rows], field.type) for i, field in enumerate(schema)})
+    con.register("_incoming_fetches", incoming)
+    try:
+        con.execute(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _incoming_fetches "
+                    f"ON CONFLICT (url) DO UPDATE SET {updates}")
+    finally:
+        con.unregister("_incoming_fetches")
 
 
 def _row(fetch: Fetch) -> tuple:
