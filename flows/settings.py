@@ -20,8 +20,8 @@ NETWORK_TAG = "gknb-network"
 
 def prepare_prefect_environment() -> str | None:
     """With no PREFECT_API_URL, flows start a temporary Prefect server: give it its own PREFECT_HOME
-    (a fresh temporary folder unless the user set one), no analytics, and time enough to start on a
-    busy machine. Returns the PREFECT_HOME used, or None when a server is configured."""
+    (a fresh temporary folder unless the user set one), no analytics, no block registration, and
+    time enough to start on a busy machine. Returns the PREFECT_HOME used, or None when a server is configured."""
     if os.environ.get("PREFECT_API_URL"):
         return None
     if not os.environ.get("PREFECT_HOME"):
@@ -31,6 +31,9 @@ def prepare_prefect_environment() -> str | None:
         atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+    # gknb's flows use no Prefect blocks: registering every block type in a fresh database is a
+    # few CPU seconds of each night's temporary server start (bench/results/nightly.md).
+    os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
     return os.environ["PREFECT_HOME"]
 
 
