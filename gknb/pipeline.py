@@ -70,14 +70,13 @@ WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
 # thousand documents costs about 1-2%.
 MAX_PER_WORKER = 5000
 # The loader's DuckDB memory (see `ingest`). Loading never reads back the cells it writes, yet
-# DuckDB keeps every block it wrote cached up to its cap: under a 512 MB cap the loader's memory
-# grew with the batch (the whole ingest peaked at 572 MB at 10,000 reports and 981 MB at
-# 150,000). At 64 MB the cache is full after about 20,000 reports and loading is no slower
-# (bench/results/national.md, "Memory by size").
+# DuckDB keeps the blocks it wrote cached up to its cap, so under a bigger cap the loading process
+# grew with the batch. 64 MB is full within the first ~20,000 reports, and loading is no slower
+# (bench/results/national.md).
 DUCKDB_MEMORY_LIMIT = "64MB"
-# The rollups' refresh scans every cell and fills whatever cap it is given with cached blocks
-# (at 150,000 reports: 594 MB peak under 512 MB, 341 MB under 256 MB, for 1.3 s more with the
-# yoy views' self-joins materialised once). 128 MB is too little for its GROUP BY ALL.
+# The rollups' refresh scans every cell and fills its cap with cached blocks: 256 MB keeps the end
+# of a run under what extraction needed; 128 MB is too little for a GROUP BY ALL of its views
+# (bench/results/rollups.md).
 ROLLUP_MEMORY_LIMIT = "256MB"
 
 
