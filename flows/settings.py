@@ -8,14 +8,18 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 DASK_ADDRESS_ENV = "GKNB_DASK_ADDRESS"
 WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
 CRAWL_CONCURRENCY_ENV = "GKNB_CRAWL_CONCURRENCY"
 EXTRACT_TAG = "gknb-extract"   # `prefect concurrency-limit create gknb-extract N` caps extraction across runs
 NETWORK_TAG = "gknb-network"
+CACHE_DIR_ENV = "GKNB_CACHE_DIR"  # where the migrated Prefect database is kept (default ~/.cache/gknb)
 
 
 def prepare_prefect_environment() -> str | None:
@@ -34,7 +38,61 @@ def prepare_prefect_environment() -> str | None:
     # gknb's flows use no Prefect blocks: registering every block type in a fresh database is a
     # few CPU seconds of each night's temporary server start (bench/results/nightly.md).
     os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
+    seed_prefect_database(Path(os.environ["PREFECT_HOME"]))
     return os.environ["PREFECT_HOME"]
+
+
+def seed_prefect_database(home: Path) -> bool:
+    """Give a PREFECT_HOME without a database an empty one already migrated to this Prefect
+    version, so its temporary server does not run every migration at each start (half of the
+    start, bench/results/nightly.md). The migrated database is made once per Prefect version
+    (`prefect server database upgrade`) and kept in the cache folder. False when nothing was
+    copied: a database there already, another database configured, or no migrated copy."""
+    if any(os.environ.get(f"PREFECT_{part}_DATABASE_CONNECTION_URL") for part in ("API", "SERVER")):
+        return False
+    target = home / "prefect.db"
+    if target.exists():
+        return False
+    template = migrated_prefect_database()
+    if template is None:
+        return False
+    home.mkdir(parents=True, exist_ok=True)
+    part = home / f".prefect.db.{os.getpid()}.part"
+    shutil.copyfile(template, part)
+    os.replace(part, target)
+    return True
+
+
+def migrated_prefect_database() -> Path | None:
+    """The cached empty Prefect database of the installed Prefect version, made if missing; None
+    if it cannot be made (the server then migrates its own database, as without the cache)."""
+    from importlib.metadata import version
+
+    root = os.environ.get(CACHE_DIR_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "gknb")
+    path = Path(root) / f"prefect-{version('prefect')}.db"
+    if path.exists():
+        return path
+    prefect = Path(sys.executable).parent / "prefect"
+    with tempfile.TemporaryDirectory(prefix="gknb-prefect-db-") as scratch:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env.update(PREFECT_HOME=scratch, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+        try:
+            done = subprocess.run([str(prefect), "server", "database", "upgrade", "-y"], env=env,
+                                  capture_output=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        made = Path(scratch) / "prefect.db"
+        if done.returncode != 0 or not made.exists():
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(f".{path.name}.{os.getpid()}.part")
+            shutil.copyfile(made, part)
+            os.replace(part, path)  # two runs making it at once: the last one's copy, both whole
+        except OSError:
+            return None
+    return path
 
 
 def current_flow_run_id() -> str | None:

@@ -263,3 +263,27 @@ def test_only_transient_errors_are_retried():
     assert not transient_only(None, None, State(EnvironmentFailure("cannot write raw: No space left on device")))
     assert transient_only(None, None, State(TransientError("timed out")))
     assert transient_only(None, None, State(OSError("connection reset")))
+
+
+def test_a_fresh_prefect_home_gets_a_migrated_database_made_once_per_prefect_version(tmp_path, monkeypatch):
+    import sqlite3
+
+    from gknb.flows.settings import seed_prefect_database
+
+    monkeypatch.setenv("GKNB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PREFECT_API_DATABASE_CONNECTION_URL", raising=False)
+    monkeypatch.delenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", raising=False)
+    assert seed_prefect_database(tmp_path / "night1")
+    (made,) = (tmp_path / "cache").glob("prefect-*.db")
+    con = sqlite3.connect(tmp_path / "night1" / "prefect.db")
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    revision = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    con.close()
+    assert {"flow_run", "task_run", "log"} <= tables and revision
+    stamp = made.stat().st_mtime_ns
+    assert seed_prefect_database(tmp_path / "night2")  # copied from the cache, not made again
+    assert made.stat().st_mtime_ns == stamp
+    assert not seed_prefect_database(tmp_path / "night2")  # a database there already: left alone
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://prefect@127.0.0.1/prefect")
+    assert not seed_prefect_database(tmp_path / "elsewhere")  # another database configured
+    assert not (tmp_path / "elsewhere").exists()
