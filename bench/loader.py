@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import write_results
 GROUP = 1024
 # Suffixes that make each copy's agency its own (digits would be cut by the title parser).
 _SUFFIX = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
@@ -109,9 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             runs.append(json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:]))
     res = {"reports": args.reports, "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "runs": runs}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "loader.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (RESULTS / "loader.md").write_text(markdown(res), encoding="utf-8")
+    write_results("loader", res, markdown(res))
     print(markdown(res))
 
 

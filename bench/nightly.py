@@ -43,9 +43,9 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench import RESULTS, write_results
 from bench.national import GKNB, generate, measure
 
-RESULTS = Path(__file__).resolve().parent / "results"
 FILES_PER_LIST = 1000
 
 
@@ -327,9 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         if "dask" in before:
             res["dask"] = {"when": before.get("when"), **before["dask"]}
     res["load_after"] = [round(x, 1) for x in os.getloadavg()]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "nightly.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (RESULTS / "nightly.md").write_text(markdown(res), encoding="utf-8")
+    write_results("nightly", res, markdown(res))
     print(markdown(res))
 
 
