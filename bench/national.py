@@ -110,13 +110,11 @@ def generate(folder: Path, n: int, forms: tuple[str, ...], bases_per_form: int =
         if i % 1000 == 0 and write:
             sub.mkdir(exist_ok=True)
         path = sub / f"r{i:06d}.{form}"
-        if not write:
-            pass
-        elif form == "pdf":
+        if write and form == "pdf":
             source = path.with_suffix(".docx")
             source.write_bytes(base.variant(agency))
             to_pdf.append(source)
-        else:
+        elif write:
             path.write_bytes(base.variant(agency))
         made.append({"path": str(path), "form": form, "agency": agency, "year": base.rep.year,
                      "new_requests": base.rep.new_requests})

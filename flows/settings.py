@@ -36,7 +36,7 @@ def prepare_prefect_environment() -> str | None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
     # gknb's flows use no Prefect blocks: registering every block type in a fresh database is a
-    # few CPU seconds of each night's temporary server start (bench/results/nightly.md).
+    # few CPU seconds of each night's temporary server start (bench/results/prefect_start.md).
     os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
     seed_prefect_database(Path(os.environ["PREFECT_HOME"]))
     return os.environ["PREFECT_HOME"]
@@ -45,7 +45,7 @@ def prepare_prefect_environment() -> str | None:
 def seed_prefect_database(home: Path) -> bool:
     """Give a PREFECT_HOME without a database an empty one already migrated to this Prefect
     version, so its temporary server does not run every migration at each start (half of the
-    start, bench/results/nightly.md). The migrated database is made once per Prefect version
+    start, bench/results/prefect_start.md). The migrated database is made once per Prefect version
     (`prefect server database upgrade`) and kept in the cache folder. False when nothing was
     copied: a database there already, another database configured, or no migrated copy."""
     if any(os.environ.get(f"PREFECT_{part}_DATABASE_CONNECTION_URL") for part in ("API", "SERVER")):
@@ -56,10 +56,14 @@ def seed_prefect_database(home: Path) -> bool:
     template = migrated_prefect_database()
     if template is None:
         return False
-    home.mkdir(parents=True, exist_ok=True)
     part = home / f".prefect.db.{os.getpid()}.part"
-    shutil.copyfile(template, part)
-    os.replace(part, target)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, part)
+        os.replace(part, target)
+    except OSError:  # the server then migrates a database of its own, as without the copy
+        part.unlink(missing_ok=True)
+        return False
     return True
 
 
