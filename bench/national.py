@@ -33,7 +33,8 @@ import time
 import zipfile
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+import bench
+
 GKNB = Path(sys.executable).parent / "gknb"
 # Two-character place words for street offices (街道办事处), combined into names (`_street`).
 _WORDS = ("东湖 西湖 南湖 北湖 中山 解放 人民 建设 新华 和平 胜利 朝阳 光明 长江 黄河 青山 绿水 金山 银河 "
@@ -418,9 +419,7 @@ def save_partial(res: dict, entry: dict, save) -> None:
 
 def write_results(res: dict) -> None:
     """bench/results/national.json and national.md from a run's JSON."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "national.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (RESULTS / "national.md").write_text(markdown(res), encoding="utf-8")
+    bench.write_results("national", res, markdown(res))
 
 
 def _steps(e: dict) -> list[tuple[str, dict]]:

@@ -179,9 +179,13 @@ def nightly_vs_ingest(work: Path, n: int, pdf_every: int, with_commands: bool = 
         sites = sites_yaml(work, base, sorted({Path(m["path"]).parent.name for m in made}))
         res: dict = {"files": n, "pdfs": sum(m["form"] == "pdf" for m in made)}
 
-        db, raw, out = _fresh(work, "ingest")
-        res["ingest"] = measure([str(GKNB), "ingest", str(folder), "--db", str(db), "--no-progress"])
-        res["ingest"]["current_reports"] = _loaded(db)
+        def ingest() -> dict:
+            db, _, _ = _fresh(work, "ingest")
+            m = measure([str(GKNB), "ingest", str(folder), "--db", str(db), "--no-progress"])
+            m["current_reports"] = _loaded(db)
+            return m
+
+        res["ingest"] = ingest()
 
         def nightly(name: str, env: dict) -> dict:
             db, raw, out = _fresh(work, name)
@@ -197,9 +201,7 @@ def nightly_vs_ingest(work: Path, n: int, pdf_every: int, with_commands: bool = 
             res["nightly_on_server"] = nightly("nightly-server", env)
         # Again after the nights: this machine's speed drifts by 20% over minutes (the same
         # ingest took 144 s and 179 s), so the ratios are taken against both runs' mean.
-        db, raw, out = _fresh(work, "ingest")
-        res["ingest_again"] = measure([str(GKNB), "ingest", str(folder), "--db", str(db), "--no-progress"])
-        res["ingest_again"]["current_reports"] = _loaded(db)
+        res["ingest_again"] = ingest()
 
         if not with_commands:
             return _ratios(res, folder)

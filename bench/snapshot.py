@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import write_results
 from bench.national import GKNB, measure
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _drop_page_cache() -> bool:
@@ -132,9 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in (int(x) for x in args.reports.split(",") if x and not args.existing):
         res["sizes"].append(measure_size(work, n))
         (work / "snapshot.json").write_text(json.dumps(res, indent=2), encoding="utf-8")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "snapshot.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / "snapshot.md").write_text(markdown(res), encoding="utf-8")
+    write_results("snapshot", res, markdown(res))
     print(markdown(res))
 
 

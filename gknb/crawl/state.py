@@ -40,6 +40,10 @@ def read_prior(db: Path | None) -> tuple[dict[str, PriorFetch], set[str]]:
         con.close()
 
 
+# What a failed fetch updates on a URL already recorded.
+ERROR_COLUMNS = ("fetched_at", "http_status", "error_kind", "error", "attempts")
+
+
 def record_fetches(con, fetches: list[Fetch]) -> int:
     """Upserts this crawl's fetches into `crawl_fetches` on an open (build) connection.
 
@@ -56,10 +60,6 @@ def record_fetches(con, fetches: list[Fetch]) -> int:
     return len(fetches)
 
 
-# What a failed fetch updates on a URL already recorded.
-ERROR_COLUMNS = ("fetched_at", "http_status", "error_kind", "error", "attempts")
-
-
 def _upsert(con, fetches: list[Fetch], updates: str) -> None:
     """One INSERT ... ON CONFLICT for `fetches` through Arrow. A URL fetched twice keeps its last
     fetch (one statement may not update a row twice)."""
@@ -69,10 +69,10 @@ def _upsert(con, fetches: list[Fetch], updates: str) -> None:
 
     from gknb.warehouse.registry import arrow_schema
 
-    last = list({f.url: f for f in fetches}.values())
-    schema = arrow_schema(TABLE, COLUMNS)
-    rows = [_row(f) for f in last]
-    incoming = pa.table({field.name: pa.array([r[i] for r in rows], field.type) for i, field in enumerate(schema)})
+    last = {f.url: f for f in fetches}.values()
+    columns = zip(*(_row(f) for f in last))
+    incoming = pa.table({field.name: pa.array(column, field.type)
+                         for field, column in zip(arrow_schema(TABLE, COLUMNS), columns)})
     con.register("_incoming_fetches", incoming)
     try:
         con.execute(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM _incoming_fetches "
