@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gknb.errors import TransientError
+
 DASK_ADDRESS_ENV = "GKNB_DASK_ADDRESS"
 WORKERS_ENV = "GKNB_EXTRACT_WORKERS"
 CRAWL_CONCURRENCY_ENV = "GKNB_CRAWL_CONCURRENCY"
@@ -40,6 +42,86 @@ def prepare_prefect_environment() -> str | None:
     os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
     seed_prefect_database(Path(os.environ["PREFECT_HOME"]))
     return os.environ["PREFECT_HOME"]
+
+
+class PrefectServerFailed(TransientError):
+    """The run's temporary Prefect server did not come up (a busy machine, a port taken)."""
+
+
+# What Prefect gives its own temporary server (prefect.server.api.server.SubprocessASGIServer):
+# no UI, only the services a temporary server runs.
+TEMPORARY_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+class TemporaryPrefectServer:
+    """Prefect's temporary server on 127.0.0.1, started by gknb before it imports Prefect and the
+    flows instead of on the flow's first API call: the server's start (its own process) and the
+    run's imports then go on at once. `PREFECT_API_URL` points at it; stopped at exit."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.api_url = ""
+
+    def start(self) -> TemporaryPrefectServer:
+        import socket
+
+        with socket.socket() as probe:  # a free port; uvicorn binds it a moment later
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        from importlib.util import find_spec  # where Prefect is, without importing it
+
+        packages = Path(find_spec("prefect").origin).parent.parent
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(packages), "--factory", "prefect.server.api.server:create_app",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+            env={**os.environ, **TEMPORARY_SERVER_ENV})
+        atexit.register(self.stop)  # after the run, before PREFECT_HOME is removed (registered earlier)
+        os.environ["PREFECT_API_URL"] = self.api_url
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Returns once the server answers /health; PrefectServerFailed if it exits or takes longer
+        than PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."""
+        import time
+        import urllib.error
+        import urllib.request
+
+        timeout = timeout or float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 60)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise PrefectServerFailed(f"the temporary Prefect server exited with code {code} before it answered")
+            try:
+                with opener.open(f"{self.api_url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.05)
+        raise PrefectServerFailed(f"the temporary Prefect server did not answer at {self.api_url} within {timeout:g} s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def start_temporary_server() -> TemporaryPrefectServer | None:
+    """In a process that has not imported Prefect and has no PREFECT_API_URL: its temporary Prefect
+    server, started now (call `wait_ready()` before the flow). None otherwise: a configured server
+    is used, or Prefect, already loaded, starts its own on the flow's first call."""
+    if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules:
+        return None
+    return TemporaryPrefectServer().start()
 
 
 def seed_prefect_database(home: Path) -> bool:

@@ -440,6 +440,49 @@ def test_a_trickling_server_is_cut_at_the_whole_request_deadline(site, tmp_path)
     assert _doc_paths(result) == {"/gknb/files/hongze_2023.pdf", "/gknb/t20260115_city.html"}  # the rest went on
 
 
+def test_one_deadline_thread_cuts_trickled_headers_even_behind_a_later_deadline(site):
+    """Every request's deadline is kept by one thread of the fetcher, which wakes for a deadline
+    earlier than the one it sleeps towards: headers trickled a byte at a time (each read well
+    within the timeout) are cut at the deadline, not after the server gives up."""
+    import socket
+    import threading
+    import time
+
+    from gknb.crawl.errors import DeadlineExceeded
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def trickle_headers() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 40:  # ~12 s, then the server gives up
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.3)
+            except OSError:
+                pass  # the fetcher shut the connection: what the test wants
+
+    server = threading.Thread(target=trickle_headers, daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow.html"
+    (target,) = sites_for_urls([url], request_deadline_seconds=1.0, retries=0, obey_robots=False, **FAST)
+    with Fetcher(user_agent="test") as fetcher:
+        fetcher._deadlines.watch(60)  # a request with a later deadline is already waiting
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            fetcher.get(url, target)
+        assert time.monotonic() - started < 5
+        (fixture,) = sites_for_urls([site.start_url], **FAST)
+        for _ in range(5):
+            assert fetcher.get(site.start_url, fixture).status == 200
+        assert [t.name for t in threading.enumerate()].count("gknb-fetch-deadlines") == 1
+    assert "gknb-fetch-deadlines" not in [t.name for t in threading.enumerate()]
+    listener.close()
+
+
 def test_a_trickling_robots_txt_is_cut_and_reads_as_unreachable(site, tmp_path):
     site.trickle["/robots.txt"] = 0.2
     (target,) = sites_for_urls([site.start_url], robots_timeout_seconds=1.0, retries=0, **{**FAST, "timeout_seconds": 5})

@@ -6,7 +6,7 @@ rejected without failing the flow."""
 from __future__ import annotations
 
 import json
-
+import os
 import sys
 from pathlib import Path
 
@@ -287,3 +287,47 @@ def test_a_fresh_prefect_home_gets_a_migrated_database_made_once_per_prefect_ver
     monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://prefect@127.0.0.1/prefect")
     assert not seed_prefect_database(tmp_path / "elsewhere")  # another database configured
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_gknb_nightly_in_its_own_process_runs_on_its_own_temporary_server_and_leaves_nothing(site, tmp_path):
+    """A fresh `gknb nightly` starts its temporary Prefect server before it loads Prefect (gknb's
+    own, not the one Prefect starts on the flow's first call), runs the night on it, and stops it."""
+    import subprocess
+
+    psutil = pytest.importorskip("psutil")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(TMPDIR=str(tmp_path), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
+    db = tmp_path / "w.duckdb"
+    done = subprocess.run([str(Path(sys.executable).with_name("gknb")), "nightly", "--sites", str(sites_file(tmp_path, site)),
+                           "--db", str(db), "--out", str(tmp_path / "out"), "--workers", "1"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "3 reports loaded" in done.stdout
+    assert _rows(db, "SELECT count(*) FROM reports")[0][0] == 3
+    assert (tmp_path / "out" / "releases" / "latest" / "manifest.json").exists()
+    assert not list(tmp_path.glob("gknb-prefect-*"))  # its PREFECT_HOME is gone
+    left = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if "uvicorn" in " ".join(proc.info["cmdline"] or []) and \
+                    str(tmp_path) in proc.environ().get("PREFECT_HOME", ""):
+                left.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    assert left == []  # and its server is stopped
+
+
+def test_a_temporary_server_that_dies_at_start_is_one_error_and_none_is_started_under_a_loaded_prefect(monkeypatch):
+    import subprocess
+
+    from gknb.errors import TransientError
+    from gknb.flows.settings import TemporaryPrefectServer, start_temporary_server
+
+    server = TemporaryPrefectServer()
+    server.api_url = "http://127.0.0.1:9/api"
+    server.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    with pytest.raises(TransientError, match="temporary Prefect server exited with code 3"):
+        server.wait_ready(timeout=30)
+    # Prefect is loaded in this process (its settings read already): it starts its own server.
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert "prefect" in sys.modules and start_temporary_server() is None

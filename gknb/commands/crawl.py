@@ -113,16 +113,19 @@ def nightly(
     """
     validate_configuration(include_sites=sites)  # configuration errors stop the run before anything is recorded
     _check_sites("nightly", urls, sites)
-    from gknb.flows.settings import prepare_prefect_environment
-
-    prepare_prefect_environment()
-    from gknb.flows.nightly import NightlyError, nightly as nightly_flow
-    from gknb.paths import data_dir, default_warehouse
+    from gknb.flows.settings import prepare_prefect_environment, start_temporary_server
     from gknb.pipeline import stop_on_signals
 
     # SIGTERM unwinds like Ctrl-C: extraction workers killed, the build discarded, and at exit the
     # temporary Prefect server stopped and its PREFECT_HOME removed (issue 15.8).
     with stop_on_signals():
+        prepare_prefect_environment()
+        server = start_temporary_server()  # it starts while the flow's modules load
+        from gknb.flows.nightly import NightlyError, nightly as nightly_flow
+        from gknb.paths import data_dir, default_warehouse
+
+        if server is not None:
+            server.wait_ready()
         state = nightly_flow(urls=list(urls or []), sites_file=str(sites) if sites else None,
                              db=str(db or default_warehouse()), raw_dir=str(raw) if raw else None,
                              out=str(out or data_dir()), workers=workers, dask_address=dask, notify_url=notify,

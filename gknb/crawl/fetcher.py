@@ -5,6 +5,8 @@ byte a second, so a watchdog closes the connection when the deadline passes)."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import threading
 import time
@@ -52,10 +54,12 @@ class Fetcher:
                                               limits=httpx.Limits(max_keepalive_connections=0))
         self._owns_client = client is None
         self._limiter = limiter or HostRateLimiter()
+        self._deadlines = _DeadlineClock()
         self._sleep = sleep
         self.robots = RobotsRules(self._fetch_robots_text, user_agent)
 
     def close(self) -> None:
+        self._deadlines.stop()
         if self._owns_client:
             self._client.close()
 
@@ -147,7 +151,7 @@ class Fetcher:
         deadline = site.request_deadline_seconds if deadline is None else deadline
         max_bytes = site.max_bytes if max_bytes is None else max_bytes
         timeout = httpx.Timeout(min(site.timeout_seconds, deadline))
-        watchdog = _Watchdog(deadline)
+        watchdog = self._deadlines.watch(deadline)
         try:
             with self._client.stream("GET", url, headers=headers, timeout=timeout,
                                      extensions={"trace": watchdog.trace}) as raw:
@@ -226,12 +230,11 @@ class _Watchdog:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.started = time.monotonic()
+        self.deadline = self.started + max(0.0, seconds)
         self.expired = False
+        self.cancelled = False
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, seconds), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
 
     def trace(self, event: str, info: dict) -> None:
         """httpx/httpcore trace hook: remember the socket of the connection just opened."""
@@ -243,8 +246,10 @@ class _Watchdog:
                 if self.expired:
                     self._close()
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self.cancelled:
+                return
             self.expired = True
             self._close()
 
@@ -261,4 +266,47 @@ class _Watchdog:
             raise DeadlineExceeded(f"{url}: no complete answer within the deadline of {self.seconds:g}s")
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.cancelled = True
+            self._socket = None
+
+
+class _DeadlineClock:
+    """One thread that expires every request's watchdog when its deadline passes. (A timer thread
+    per request cost a thread start, and a wait for it, on every GET.)"""
+
+    def __init__(self):
+        self._due: list[tuple[float, int, _Watchdog]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def watch(self, seconds: float) -> _Watchdog:
+        watchdog = _Watchdog(seconds)
+        with self._wake:
+            heapq.heappush(self._due, (watchdog.deadline, next(self._order), watchdog))
+            if self._thread is None:
+                self._stopped = False
+                self._thread = threading.Thread(target=self._run, name="gknb-fetch-deadlines", daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is watchdog:
+                self._wake.notify()  # an earlier deadline than the one the thread sleeps towards
+        return watchdog
+
+    def _run(self) -> None:
+        with self._wake:
+            while not self._stopped:
+                now = time.monotonic()
+                while self._due and (self._due[0][0] <= now or self._due[0][2].cancelled):
+                    heapq.heappop(self._due)[2].expire()
+                self._wake.wait(self._due[0][0] - now if self._due else None)
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._due.clear()
+            self._wake.notify()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
