@@ -396,3 +396,35 @@ def test_a_crawl_feeds_the_pipeline_while_it_goes_on_and_its_error_discards_the_
         with DocumentFeed(crawl(fails=True)) as feed:
             ingest(feed.documents(), db, workers=1, fetches=feed.fetches, extractor=Marking())
     assert db.read_bytes() == before
+
+
+def test_a_feed_has_begun_at_its_first_document_or_when_its_crawl_ended_without_one(tmp_path):
+    """The nightly flow starts its ingest subflow once the crawl has begun to store documents."""
+    import threading
+    from datetime import timezone
+
+    from gknb.crawl.load import DocumentFeed
+    from gknb.crawl.types import CrawledDocument, CrawlResult
+
+    doc = CrawledDocument(path=tmp_path / "a.html", url="http://127.0.0.1/a.html", fetched_at=datetime.now(timezone.utc),
+                          http_status=200, etag=None, last_modified=None, sha256="", changed=True)
+    stored = threading.Event()
+
+    def crawl_one(key: str):
+        stored.wait(30)
+        DocumentFeed.put_for(key, doc)
+        return CrawlResult(documents=[doc])
+
+    with DocumentFeed(crawl_one) as feed:
+        assert not feed.wait_begun(0.3)  # nothing stored yet
+        stored.set()
+        assert feed.wait_begun(30)
+        assert [d.path for d in feed.documents()] == [doc.path]
+
+    def crawl_broken(key: str):
+        raise OSError("robots.txt unreachable")
+
+    with DocumentFeed(crawl_broken) as feed:
+        assert feed.wait_begun(30)  # ended without a document: the consumer is not left waiting
+        with pytest.raises(OSError, match="unreachable"):
+            list(feed.documents())

@@ -52,6 +52,7 @@ class DocumentFeed:
         self.key = uuid.uuid4().hex
         self._queue: queue.Queue = queue.Queue(maxsize=buffer)
         self._closed = threading.Event()
+        self._begun = threading.Event()  # a first document stored, or the crawl over
         self._result = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._crawl, run_crawl),
@@ -77,6 +78,7 @@ class DocumentFeed:
         while not self._closed.is_set():
             try:
                 self._queue.put(item, timeout=0.5)
+                self._begun.set()
                 return
             except queue.Full:
                 continue
@@ -88,6 +90,13 @@ class DocumentFeed:
             self._error = exc
         finally:
             self._put(_END)
+            self._begun.set()
+
+    def wait_begun(self, timeout: float | None = None) -> bool:
+        """Blocks until the crawl has stored a first document (or ended). The nightly flow starts
+        its ingest subflow then, not while the crawl's subflow is being created: Prefect's SQLite
+        database answers two writers at once with 503, which its client retries seconds later."""
+        return self._begun.wait(timeout)
 
     def documents(self) -> Iterator:
         from gknb.pipeline import SourceDoc
