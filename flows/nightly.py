@@ -28,7 +28,6 @@ from gknb.flows.crawl import NoSites, artifact_key, crawl, resolve_sites
 from gknb.flows.ingest import run_ingest
 from gknb.flows.settings import extraction_placement
 from gknb.crawl import CrawlError
-from gknb.quality.validate import load_gx_in_background
 
 
 class NightlyError(Exception):
@@ -179,9 +178,6 @@ def _nightly(logger, flow_run_id, urls, sites_file, db, raw_dir, out, workers, d
             return crawl_run(sites, db, raw_dir, feed=feed)
         finally:
             crawl_ended.append(time.perf_counter())
-            # This process has little to do until the checks but to load what the workers
-            # extract: GX's import (the checks' first ~5 s) is done now, off their path.
-            load_gx_in_background()
 
     # The crawl (a subflow, in a thread) and the one pipeline (gknb.pipeline via
     # flows.ingest.run_ingest: extraction as group tasks, loading, crawl state, rollups and the run

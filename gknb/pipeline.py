@@ -288,11 +288,25 @@ def _die_with_parent() -> None:
         pass
 
 
+# Documents sent to a worker at once: the one it extracts and the next, waiting in its pipe, so
+# it goes on while this process is busy (loading a group, crawling, Prefect) instead of waiting
+# for it to collect a result and send the next path.
+WORKER_DEPTH = 2
+# The workers' scheduling priority under the parent's (os.nice): on a machine as busy as the
+# workers make it, the parent's share (a crawl, hashing, loading: what gives the workers their
+# documents) comes first (bench/results/nightly.md).
+WORKER_NICENESS = 10
+
+
 def _worker_main(conn, extract: Callable, die_with_parent: bool) -> None:
     """A worker process: extract the paths the parent sends, one at a time, until told to stop or
     the parent is gone (EOF on the pipe)."""
     if die_with_parent:
         _die_with_parent()
+    try:  # below the process that feeds the workers: its crawl and loading never wait for them
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
     # The pool already has a process per core: OCR's onnxruntime must not start a thread per core
     # in each of them (all cores per process cost 1.4x the CPU of one thread on a loaded machine).
     os.environ.setdefault("GKNB_OCR_THREADS", "1")
@@ -342,7 +356,7 @@ class _Worker:
         self.conn = parent
         self.ready = False
         self.done = 0  # documents it returned
-        self.slot: _Slot | None = None
+        self.slots: deque[_Slot] = deque()  # sent, in order: the first is the one it extracts
         self.deadline: float | None = None
 
     def stop(self, kill: bool = False) -> None:
@@ -367,7 +381,8 @@ class _Slot:
 
 
 class ProcessExtractor:
-    """Extraction in `workers` spawned processes, each one document at a time.
+    """Extraction in `workers` spawned processes, each one document at a time (the next one sent
+    ahead, WORKER_DEPTH).
 
     - crash isolation: a worker that dies (a crash in native PDF or OCR code) costs only the
       document it held, rejected as `internal`; a new worker takes its place;
@@ -398,7 +413,7 @@ class ProcessExtractor:
     def close(self, kill: bool = False) -> None:
         pool, self._pool = self._pool, []
         for w in pool:
-            w.stop(kill=kill or w.slot is not None)
+            w.stop(kill=kill or bool(w.slots))
 
     def map(self, jobs: Iterable[Job]) -> Iterator[tuple[ExtractedDocument, Job]]:
         source = iter(jobs)
@@ -425,35 +440,52 @@ class ProcessExtractor:
                     if exhausted:
                         return
                     continue
-                self._wait()  # the head of the window is in a worker, or waits for one
+                self._wait(queued)  # the head of the window is in a worker, or waits for one
         except BaseException:
             self.close(kill=True)
             raise
 
     def _dispatch(self, queued: deque, seq) -> None:
         while queued:
-            worker = next((w for w in self._pool if w.slot is None), None)
+            worker = self._next_worker()
             if worker is None:
-                if len(self._pool) >= self.workers:
-                    return
-                worker = _Worker(self._ctx, self.extract)
-                self._pool.append(worker)
+                return
             slot = queued.popleft()
             try:
                 worker.conn.send((next(seq), slot.job.path))
-            except (BrokenPipeError, OSError):  # died idle: replace it, try again
-                self._replace(worker)
-                queued.appendleft(slot)
+            except (BrokenPipeError, OSError):  # it died
+                ready, held = worker.ready, self._replace(worker)
+                if held and ready:  # the one it was extracting killed it; the rest go to the others
+                    held[0].result = _failed(held[0].job, "extraction crashed its worker process", "internal")
+                    held = held[1:]
+                queued.extendleft(reversed([*held, slot]))
                 continue
-            worker.slot = slot
-            self._start_clock(worker)
+            worker.slots.append(slot)
+            if len(worker.slots) == 1:
+                self._start_clock(worker)
+
+    def _next_worker(self) -> _Worker | None:
+        """An idle worker, else a new one (up to `workers`), else one with room for a document
+        sent ahead - never past its `max_per_worker`, so a retiring worker holds none."""
+        def room(w: _Worker, depth: int) -> bool:
+            return len(w.slots) < depth and not (self.max_per_worker and w.done + len(w.slots) >= self.max_per_worker)
+
+        idle = next((w for w in self._pool if room(w, 1)), None)
+        if idle is not None:
+            return idle
+        if len(self._pool) < self.workers:
+            worker = _Worker(self._ctx, self.extract)
+            self._pool.append(worker)
+            return worker
+        return next((w for w in self._pool if room(w, WORKER_DEPTH)), None)
 
     def _start_clock(self, worker: _Worker) -> None:
-        """A document's time runs from when a ready worker has it."""
+        """A document's time runs from when a ready worker starts it: when it is sent to an idle
+        worker, or when the worker returns the one before it."""
         worker.deadline = time.monotonic() + self.timeout if self.timeout and worker.ready else None
 
-    def _wait(self) -> None:
-        busy = [w for w in self._pool if w.slot is not None]
+    def _wait(self, queued: deque) -> None:
+        busy = [w for w in self._pool if w.slots]
         if not busy:
             return
         if _STOPPING.is_set():
@@ -466,15 +498,15 @@ class ProcessExtractor:
         now = time.monotonic()
         for w in busy:
             if w.conn in ready or w.process.sentinel in ready:
-                self._collect(w)
+                self._collect(w, queued)
             elif w.deadline is not None and now >= w.deadline:
-                slot = w.slot
+                slot = w.slots[0]
                 slot.result = _failed(slot.job, f"extraction took longer than {self.timeout:g} s "
                                       "(limit extract_timeout_seconds); stopped", "timeout")
-                self._replace(w, kill=True)
+                queued.extendleft(reversed(self._replace(w, kill=True)[1:]))  # sent ahead: extracted elsewhere
 
-    def _collect(self, w: _Worker) -> None:
-        slot = w.slot
+    def _collect(self, w: _Worker, queued: deque) -> None:
+        slot = w.slots[0]
         try:
             if w.conn.poll():
                 message = w.conn.recv()
@@ -490,7 +522,10 @@ class ProcessExtractor:
                 if not result.sha256:  # the worker could not hash it: keep the parent's identity
                     result.sha256, result.size = slot.job.sha256, slot.job.size
                 slot.result = result
-                w.slot, w.deadline = None, None
+                w.slots.popleft()
+                w.deadline = None
+                if w.slots:  # it has started the one sent ahead
+                    self._start_clock(w)
                 w.done += 1
                 if self.max_per_worker and w.done >= self.max_per_worker:
                     self._replace(w, kill=False)  # retired: a fresh one starts when needed
@@ -504,12 +539,14 @@ class ProcessExtractor:
             self._replace(w, kill=True)
             raise IngestError(f"an extraction worker process could not start (exit code {code}); nothing was loaded")
         slot.result = _failed(slot.job, "extraction crashed its worker process", "internal")
-        self._replace(w, kill=True)
+        queued.extendleft(reversed(self._replace(w, kill=True)[1:]))  # sent ahead: extracted elsewhere
 
-    def _replace(self, w: _Worker, kill: bool = True) -> None:
+    def _replace(self, w: _Worker, kill: bool = True) -> list[_Slot]:
+        """Stops `w`; returns the documents it held, in the order they were sent."""
         self._pool.remove(w)
-        w.slot = None
+        held, w.slots = list(w.slots), deque()
         w.stop(kill=kill)
+        return held
 
 
 # --------------------------------------------------------------------------------------------

@@ -330,6 +330,25 @@ def test_a_pool_in_a_task_thread_stops_on_sigterm_and_kills_its_worker(tmp_path)
             os.kill(pid, 0)
 
 
+def test_a_worker_holds_the_next_document_while_it_extracts_one_and_runs_below_its_parent():
+    """The next document waits in the worker's pipe (it goes on while this process loads or
+    crawls), and the workers yield the CPU to the process that feeds them."""
+    import os
+
+    from gknb.pipeline import WORKER_DEPTH, WORKER_NICENESS
+    from warehouse_helpers import extract_reporting_niceness
+
+    files = sorted((SAMPLES / "seeds").glob("*.txt"))
+    with ProcessExtractor(1) as pool:
+        results = pool.map(Job(str(f), "", 0) for f in files)
+        next(results)
+        assert WORKER_DEPTH == 2 and len(pool._pool[0].slots) == WORKER_DEPTH
+        assert all(doc.ok for doc, _ in results)
+    with ProcessExtractor(1, extract=extract_reporting_niceness) as pool:
+        (doc, _), = list(pool.map([Job(str(files[0]), "", 0)]))
+    assert doc.error == f"niceness {min(os.nice(0) + WORKER_NICENESS, 19)}"
+
+
 def test_a_worker_is_replaced_after_its_share_of_documents():
     """Over a long run each worker process is retired after `max_per_worker` documents (bounded
     caches, no native leak carried for 150,000 files); the documents come through all the same."""

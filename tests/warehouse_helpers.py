@@ -74,3 +74,12 @@ def extract_or_sleep(path):
     if "slow" in str(path):
         time.sleep(600)
     return extract_document(path)
+
+
+def extract_reporting_niceness(path):
+    """An extractor that reports the niceness of the worker process it runs in."""
+    import os
+
+    from gknb.warehouse.types import ExtractedDocument
+
+    return ExtractedDocument(str(path), "", 0, error=f"niceness {os.nice(0)}", error_kind="internal")

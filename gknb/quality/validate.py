@@ -31,22 +31,6 @@ def _gx():
     return gx, gxe
 
 
-def load_gx_in_background() -> None:
-    """Imports GX (~5 s of CPU) in a daemon thread, for a run that checks soon and has a spare
-    moment now: the nightly flow once its crawl is over, while the workers extract. The checks'
-    own import then finds GX loaded, or waits for this one to finish; a failure here is left for
-    that import to raise."""
-    import threading
-
-    def load() -> None:
-        try:
-            _gx()
-        except Exception:  # noqa: BLE001 - the checks' own import reports it
-            pass
-
-    threading.Thread(target=load, name="gknb-load-gx", daemon=True).start()
-
-
 def _condition(column: str, op: str, value):
     from great_expectations.expectations.row_conditions import Column
 
