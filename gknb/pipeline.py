@@ -294,7 +294,7 @@ def _die_with_parent() -> None:
 WORKER_DEPTH = 2
 # The workers' scheduling priority under the parent's (os.nice): on a machine as busy as the
 # workers make it, the parent's share (a crawl, hashing, loading: what gives the workers their
-# documents) comes first (bench/results/nightly.md).
+# documents) comes first (bench/results/workers.md).
 WORKER_NICENESS = 10
 
 
