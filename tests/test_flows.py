@@ -296,13 +296,14 @@ def test_gknb_nightly_in_its_own_process_runs_on_its_own_temporary_server_and_le
 
     psutil = pytest.importorskip("psutil")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(TMPDIR=str(tmp_path), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
+    env.update(TMPDIR=str(tmp_path), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="INFO")
     db = tmp_path / "w.duckdb"
     done = subprocess.run([str(Path(sys.executable).with_name("gknb")), "nightly", "--sites", str(sites_file(tmp_path, site)),
                            "--db", str(db), "--out", str(tmp_path / "out"), "--workers", "1"],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "3 reports loaded" in done.stdout
+    assert "Starting temporary server" not in done.stdout + done.stderr  # Prefect did not start one of its own
     assert _rows(db, "SELECT count(*) FROM reports")[0][0] == 3
     assert (tmp_path / "out" / "releases" / "latest" / "manifest.json").exists()
     assert not list(tmp_path.glob("gknb-prefect-*"))  # its PREFECT_HOME is gone
