@@ -138,15 +138,7 @@ def seed_prefect_database(home: Path) -> bool:
     template = migrated_prefect_database()
     if template is None:
         return False
-    part = home / f".prefect.db.{os.getpid()}.part"
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template, part)
-        os.replace(part, target)
-    except OSError:  # the server then migrates a database of its own, as without the copy
-        part.unlink(missing_ok=True)
-        return False
-    return True
+    return _copy_whole(template, target)  # else the server migrates a database of its own
 
 
 def migrated_prefect_database() -> Path | None:
@@ -171,14 +163,24 @@ def migrated_prefect_database() -> Path | None:
         made = Path(scratch) / "prefect.db"
         if done.returncode != 0 or not made.exists():
             return None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            part = path.with_name(f".{path.name}.{os.getpid()}.part")
-            shutil.copyfile(made, part)
-            os.replace(part, path)  # two runs making it at once: the last one's copy, both whole
-        except OSError:
-            return None
-    return path
+        # two runs making it at once: the last one's copy, both whole
+        return path if _copy_whole(made, path) else None
+
+
+def _copy_whole(source: Path, target: Path) -> bool:
+    """Copies `source` to `target` through a temporary name beside it, so `target` is never seen
+    half written; False (and no temporary file left) if the machine refused."""
+    from gknb.warehouse.publish import unique_temp
+
+    part = unique_temp(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, part)
+        os.replace(part, target)
+    except OSError:
+        part.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def current_flow_run_id() -> str | None:

@@ -229,8 +229,7 @@ class _Watchdog:
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self.started = time.monotonic()
-        self.deadline = self.started + max(0.0, seconds)
+        self.deadline = time.monotonic() + max(0.0, seconds)
         self.expired = False
         self.cancelled = False
         self._socket: socket.socket | None = None
@@ -261,7 +260,7 @@ class _Watchdog:
                 pass
 
     def check(self, url: str) -> None:
-        if self.expired or time.monotonic() - self.started > self.seconds:
+        if self.expired or time.monotonic() > self.deadline:
             self.expired = True
             raise DeadlineExceeded(f"{url}: no complete answer within the deadline of {self.seconds:g}s")
 
