@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench import write_results
+
 
 
 def generate_reports(folder: Path, n: int, forms: tuple[str, ...]) -> list:
@@ -124,9 +125,7 @@ def _figures(r) -> dict:
     }
 
 
-def write_results(res: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def _write(res: dict) -> None:
     f, s, p = res["first_run"], res["second_run_unchanged"], res["separate_phases"]
     md = f"""# Ingest benchmark
 
@@ -152,7 +151,7 @@ cores, so both are slowed by contention. Measured one after the other in one pro
 ({p['extract_cpu_ms_per_document']} ms CPU), loading {p['load_ms_per_document']} ms per document
 ({p['load_cpu_ms_per_document']} ms CPU) - loading is {p['load_share_of_extraction']:.1%} of extraction.
 """
-    (RESULTS / "ingest.md").write_text(md, encoding="utf-8")
+    write_results("ingest", res, md)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -162,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--forms", default="html,txt")
     args = ap.parse_args(argv)
     res = run(args.n, args.workers, tuple(args.forms.split(",")))
-    write_results(res)
+    _write(res)
     print(json.dumps(res, indent=2, ensure_ascii=False))
 
 
